@@ -1,0 +1,83 @@
+"""The action server: rasa_sdk's executor behind our own small Sanic app.
+
+Why not ``python -m rasa_sdk``: its error handler echoes the whole request body
+(the tracker, with the citizen's messages) into the response and the log, and its
+``/health`` says "ok" before the knowledge base is even loaded. Here ``/health``
+reports ready only after the index and the case store answered, and errors are
+returned without any payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.services import Services, build_services, set_services
+from actions.settings import ActionSettings
+
+logger = logging.getLogger("actions.server")
+
+
+def create_app(settings: ActionSettings, executor: ActionExecutor | None = None) -> Sanic:
+    app = Sanic("ventanilla_actions", configure_logging=False)
+    app.config.KEEP_ALIVE_TIMEOUT = 120
+    if executor is None:
+        executor = ActionExecutor()
+        executor.register_package("actions")
+    app.ctx.ready = False
+
+    @app.before_server_start
+    async def _load(app: Sanic) -> None:
+        services: Services = await asyncio.get_running_loop().run_in_executor(None, build_services, settings)
+        set_services(services)
+        app.ctx.ready = True
+        logger.info("action server ready index=%s", services.search.searcher().index.version)
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        if not request.app.ctx.ready:
+            return response.json({"status": "loading"}, status=503)
+        return response.json({"status": "ok"})
+
+    @app.get("/actions")
+    async def actions(_: Request) -> HTTPResponse:
+        return response.json([a.model_dump() for a in executor.list_actions()])
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> HTTPResponse:
+        action_call = request.json
+        if not isinstance(action_call, dict):
+            return response.json({"error": "invalid body"}, status=400)
+        name = str(action_call.get("next_action", ""))
+        try:
+            result = await executor.run(action_call)
+        except ActionExecutionRejection as exc:
+            return response.json({"error": exc.message, "action_name": exc.action_name}, status=400)
+        except ActionNotFoundException as exc:
+            logger.error("unknown action %s", exc.action_name)
+            return response.json({"error": exc.message, "action_name": exc.action_name}, status=404)
+        except ActionMissingDomainException as exc:
+            return response.json({"error": exc.message, "action_name": exc.action_name}, status=449)
+        except Exception:  # noqa: BLE001 - never echo the tracker back
+            logger.exception("action %s failed", name)
+            return response.json({"error": "action failed", "action_name": name}, status=500)
+        return response.json(result.model_dump() if result else None)
+
+    return app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = ActionSettings()
+    app = create_app(settings)
+    app.run(host=settings.action_host, port=settings.action_port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

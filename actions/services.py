@@ -1,0 +1,74 @@
+"""The heavy objects the actions share: the search index and the case repository.
+
+Created once per process on first use (or at server start, see ``actions.server``),
+never at import time, so importing an action module stays cheap and side-effect free.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import yaml
+
+from actions.settings import ActionSettings
+from backend.repository import CaseRepository
+from knowledge_base.search import IndexHolder
+
+
+@dataclass
+class Services:
+    settings: ActionSettings
+    search: IndexHolder
+    cases: CaseRepository
+    titles: dict[str, str]  # procedure id -> title, from the content files
+
+
+_lock = threading.Lock()
+_services: Services | None = None
+
+
+def _procedure_titles(settings: ActionSettings) -> dict[str, str]:
+    titles = {}
+    for path in sorted(settings.kb.content_dir.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(data, dict) and "id" in data and "title" in data:
+            titles[str(data["id"])] = str(data["title"])
+    return titles
+
+
+def _make_repository(settings: ActionSettings) -> CaseRepository:
+    if settings.case_repository == "http":
+        from backend.http_repository import HttpCaseRepository
+
+        return HttpCaseRepository(settings.backend_url)
+    from backend.db import create_schema, make_engine
+    from backend.repository import SqlCaseRepository
+
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    return SqlCaseRepository(engine, hash_key=settings.case_hash_key, code_prefix=settings.case_code_prefix)
+
+
+def build_services(settings: ActionSettings | None = None) -> Services:
+    from knowledge_base.embedders import make_embedder
+
+    settings = settings or ActionSettings()
+    holder = IndexHolder(settings.kb, make_embedder(settings.kb.embedder, settings.kb.model))
+    holder.searcher()  # fail at start-up, not on a citizen's first question
+    return Services(settings, holder, _make_repository(settings), _procedure_titles(settings))
+
+
+def get_services() -> Services:
+    global _services
+    if _services is None:
+        with _lock:
+            if _services is None:
+                _services = build_services()
+    return _services
+
+
+def set_services(services: Services) -> None:
+    """Installs prebuilt services (the server does this at start-up)."""
+    global _services
+    _services = services

@@ -1,0 +1,1 @@
+"""The agency's case store: SQLAlchemy models, the case repository and the staff API."""

@@ -1,0 +1,36 @@
+"""A ``/health`` route on the Rasa server, mounted like a channel.
+
+Rasa 3.6 has no health route of its own. A channel's blueprint is mounted at its
+``url_prefix``, so this one claims ``/health`` and answers 200 once the agent has
+a model loaded, 503 before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+
+class HealthInput(InputChannel):
+    @classmethod
+    def name(cls) -> str:
+        return "health"
+
+    def url_prefix(self) -> str:
+        return "/health"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("ventanilla_health", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "loading"}, status=503)
+            return response.json({"status": "ok"})
+
+        return bp

@@ -1,0 +1,1 @@
+"""Running Ventanilla: training, starting the processes, waiting for health."""

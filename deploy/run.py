@@ -1,0 +1,73 @@
+"""``make run``: build what is missing, start everything, stop it all on Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from deploy.stack import APP_PY, ROOT, Ports, Stack
+from deploy.train import ensure_model
+
+
+def load_dotenv_file() -> None:
+    """Reads ``.env`` (channel tokens and other settings) into the environment."""
+    env_file = ROOT / ".env"
+    if env_file.exists():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
+
+
+def main() -> int:
+    load_dotenv_file()
+    import os
+
+    var_dir = Path(os.environ.get("VENTANILLA_VAR_DIR", ROOT / "var"))
+    print("==> Índice de la base de conocimiento", flush=True)
+    subprocess.run(
+        [str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "VENTANILLA_KB_INDEX_DIR": os.environ.get("VENTANILLA_KB_INDEX_DIR", str(var_dir / "kb_index"))},
+    )
+    model = ensure_model(ROOT / "config.yml", ROOT / "models")
+    stack = Stack(model=model, var_dir=var_dir, ports=Ports())
+    print("==> Iniciando backend, servidor de acciones, Rasa y la página del chat...", flush=True)
+    started = time.monotonic()
+    stack.start(progress=lambda msg: print(f"    {msg}", flush=True))
+    print(
+        f"\n  Ventanilla está lista ({time.monotonic() - started:.0f} s).\n"
+        f"  Chat web:        {stack.web_url}\n"
+        f"  API REST de Rasa: {stack.rasa_url}/webhooks/rest/webhook\n"
+        f"  Backend (staff):  {stack.backend_url}/docs\n"
+        f"  Registros:        {var_dir / 'logs'}\n"
+        "  Ctrl-C para detener todo.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def _stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            for process in stack.processes:
+                if process.popen.poll() is not None:
+                    print(f"!! {process.name} se detuvo (código {process.popen.returncode}); vea {var_dir / 'logs'}", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("==> Deteniendo...", flush=True)
+        stack.stop()
+        print("==> Listo.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Starts and stops Ventanilla's processes: backend, action server, Rasa, web page.
+
+Used by ``make run`` (deploy/run.py) and by the end-to-end tests, so the tests
+start the system exactly the way people do, only on free ports and a scratch
+``var/`` directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PY = ROOT / ".venv" / "bin" / "python"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Ports:
+    rasa: int = 5005
+    actions: int = 5055
+    backend: int = 8000
+    web: int = 8080
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(free_port(), free_port(), free_port(), free_port())
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    health_url: str
+    log: IO[bytes]
+
+
+@dataclass
+class Stack:
+    """One running Ventanilla. Use as a context manager, or call start()/stop()."""
+
+    model: Path
+    var_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    with_web: bool = True
+    processes: list[Process] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def backend_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.backend}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.web}/"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+                "VENTANILLA_VAR_DIR": str(self.var_dir),
+                "VENTANILLA_KB_INDEX_DIR": env.get("VENTANILLA_KB_INDEX_DIR", str(self.var_dir / "kb_index")),
+                "VENTANILLA_BACKEND_PORT": str(self.ports.backend),
+                "VENTANILLA_BACKEND_URL": self.backend_url,
+                "VENTANILLA_ACTION_PORT": str(self.ports.actions),
+                "VENTANILLA_ACTION_SERVER_URL": f"{self.action_url}/webhook",
+                "VENTANILLA_RASA_URL": self.rasa_url,
+                "VENTANILLA_TRACKER_DIALECT": "sqlite",
+                "VENTANILLA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
+                "HF_HUB_OFFLINE": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, argv: list[str], health_url: str) -> Process:
+        log_dir = self.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        popen = subprocess.Popen(
+            argv, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        process = Process(name, popen, health_url, log)
+        self.processes.append(process)
+        return process
+
+    def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> "Stack":  # type: ignore[no-untyped-def]
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            backend = self._spawn("backend", [str(APP_PY), "-m", "backend"], f"{self.backend_url}/health")
+            actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
+            rasa = self._spawn(
+                "rasa",
+                [
+                    str(RASA), "run",
+                    "--enable-api", "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
+                    "--model", str(self.model),
+                    "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
+                    "--credentials", str(ROOT / "bot" / "credentials.yml"),
+                    "--cors", "*",
+                ],
+                f"{self.rasa_url}/health",
+            )
+            waiting = [backend, actions, rasa]
+            if self.with_web:
+                waiting.append(
+                    self._spawn(
+                        "web",
+                        [str(APP_PY), "-m", "deploy.webpage", "--port", str(self.ports.web), "--rasa-url", self.rasa_url],
+                        f"http://127.0.0.1:{self.ports.web}/health",
+                    )
+                )
+            for process in waiting:
+                progress(f"Esperando a {process.name}...")
+                self._wait_healthy(process, timeout)
+                progress(f"{process.name} listo.")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self, process: Process, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} terminó con código {process.popen.returncode}; vea {self.var_dir / 'logs' / (process.name + '.log')}")
+            try:
+                with urllib.request.urlopen(process.health_url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"{process.name} no respondió a {process.health_url} en {timeout:.0f} s")
+
+    def stop(self, grace: float = 15.0) -> None:
+        for process in reversed(self.processes):
+            if process.popen.poll() is None:
+                try:
+                    os.killpg(process.popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.popen.wait()
+            process.log.close()
+        self.processes.clear()
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def log_tail(var_dir: Path, name: str, lines: int = 40) -> str:
+    path = var_dir / "logs" / f"{name}.log"
+    if not path.exists():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    sys.exit("Use `make run` (deploy/run.py).")

@@ -1,0 +1,92 @@
+"""Serves the demo agency page with the web chat widget (stdlib only).
+
+In production the agency embeds the widget's <script> tag in its own site; this
+server stands in for that site during ``make run`` and the browser tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+from functools import partial
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBCHAT_DIR = ROOT / "connectors" / "webchat"
+NODE_MODULES = ROOT / "node_modules"
+# Browser packages from npm, served from node_modules (never from a CDN).
+VENDOR = {
+    "socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
+    "rasa-webchat.js": NODE_MODULES / "rasa-webchat" / "lib" / "index.js",
+    "axe.min.js": NODE_MODULES / "axe-core" / "axe.min.js",
+}
+
+
+class PageHandler(BaseHTTPRequestHandler):
+    server_version = "VentanillaPage"
+
+    def __init__(self, *args, rasa_url: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.rasa_url = rasa_url
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        return  # no access log: paths are harmless, but keep logs to events only
+
+    def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
+            self._send(b'{"status": "ok"}', "application/json")
+            return
+        if path == "/config.js":
+            config = {"socketUrl": self.rasa_url, "socketPath": "/socket.io/"}
+            self._send(f"window.VENTANILLA_CONFIG = {json.dumps(config)};\n".encode(), "text/javascript; charset=utf-8")
+            return
+        if path.startswith("/vendor/") and path.removeprefix("/vendor/") in VENDOR:
+            self._file(VENDOR[path.removeprefix("/vendor/")])
+            return
+        name = "index.html" if path == "/" else path.lstrip("/")
+        target = (WEBCHAT_DIR / name).resolve()
+        if WEBCHAT_DIR.resolve() not in target.parents or not target.is_file():
+            self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
+            return
+        self._file(target)
+
+    def _file(self, target: Path) -> None:
+        if not target.is_file():
+            self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
+            return
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type.endswith("javascript"):
+            content_type += "; charset=utf-8"
+        self._send(target.read_bytes(), content_type)
+
+
+def serve(port: int, rasa_url: str, host: str = "127.0.0.1") -> None:
+    server = ThreadingHTTPServer((host, port), partial(PageHandler, rasa_url=rasa_url))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Página de demostración con el widget de chat")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    args = parser.parse_args()
+    serve(args.port, args.rasa_url)
+
+
+if __name__ == "__main__":
+    main()

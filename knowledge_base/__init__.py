@@ -1,0 +1,1 @@
+"""The knowledge base: staff-curated procedure content and the search library over it."""

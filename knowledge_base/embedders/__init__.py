@@ -1,0 +1,31 @@
+"""Embedding back ends behind one interface; ``make_embedder`` picks one by name."""
+
+from __future__ import annotations
+
+from knowledge_base.embedders.base import Embedder, Vectors, normalize_rows
+
+BACKENDS = ("e5", "use", "sentence-transformers", "fake")
+
+
+def make_embedder(backend: str, model: str = "") -> Embedder:
+    """Creates the named back end; raises ValueError for an unknown name."""
+    if backend == "e5":
+        from knowledge_base.embedders.e5 import E5Embedder
+
+        return E5Embedder()
+    if backend == "use":
+        from knowledge_base.embedders.use import UseEmbedder
+
+        return UseEmbedder()
+    if backend == "sentence-transformers":
+        from knowledge_base.embedders.sbert import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(model or "minilm")
+    if backend == "fake":
+        from knowledge_base.embedders.fake import FakeEmbedder
+
+        return FakeEmbedder()
+    raise ValueError(f"Unknown embedding back end {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+__all__ = ["BACKENDS", "Embedder", "Vectors", "make_embedder", "normalize_rows"]
