@@ -8,6 +8,7 @@ up to date?" is one file lookup, without starting Rasa at all.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def training_files(config: Path) -> list[Path]:
 def fingerprint(config: Path) -> str:
     digest = hashlib.sha256()
     for path in training_files(config):
-        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.resolve().relative_to(ROOT).as_posix().encode() if path.resolve().is_relative_to(ROOT) else path.name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -40,6 +41,13 @@ def fingerprint(config: Path) -> str:
 def ensure_model(config: Path, models_dir: Path, name_prefix: str = "ventanilla") -> Path:
     """Returns the model for the current data, training it first if there is none."""
     models_dir.mkdir(parents=True, exist_ok=True)
+    # One training at a time per folder: parallel test runs wait instead of racing.
+    with open(models_dir / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_model_locked(config, models_dir, name_prefix)
+
+
+def _ensure_model_locked(config: Path, models_dir: Path, name_prefix: str) -> Path:
     name = f"{name_prefix}-{fingerprint(config)}"
     model = models_dir / f"{name}.tar.gz"
     if model.exists():
@@ -69,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "models"))
     parser.add_argument("--prefix", default="ventanilla")
     args = parser.parse_args(argv)
-    ensure_model(Path(args.config), Path(args.out), args.prefix)
+    ensure_model(Path(args.config).resolve(), Path(args.out).resolve(), args.prefix)
     return 0
 
 

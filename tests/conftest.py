@@ -1,0 +1,124 @@
+"""Shared fixtures: real services, the trained test model, the real index, the running stack.
+
+Heavy things are built once per test session and cached under ``var/`` between
+runs (keyed by content hashes), so a second ``make test`` does not retrain or
+re-embed anything that did not change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PY = ROOT / ".venv" / "bin" / "python"
+TEST_CONFIG = ROOT / "tests" / "config.fast.yml"
+TEST_MODELS = ROOT / "var" / "test-models"
+TEST_INDEX = ROOT / "var" / "test-kb-index"
+POSTGRES_URL = os.environ.get("VENTANILLA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skips (locally) or fails (in CI, where the service always runs) when it is down."""
+    if _reachable(host, port):
+        return
+    message = f"{name} no responde en {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}, y en CI siempre debe estar disponible")
+    pytest.skip(f"{message}; inícielo para correr esta prueba")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_address() -> tuple[str, int]:
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    return REDIS_HOST, REDIS_PORT
+
+
+@pytest.fixture(scope="session")
+def test_model() -> Path:
+    """The Rasa model trained with the fast test config (trained only when data changed)."""
+    from deploy.train import ensure_model
+
+    return ensure_model(TEST_CONFIG, TEST_MODELS, "test")
+
+
+@pytest.fixture(scope="session")
+def kb_index_dir() -> Path:
+    """The real index (default embedder) over the shipped content, rebuilt only when it changed."""
+    env = {**os.environ, "VENTANILLA_KB_INDEX_DIR": str(TEST_INDEX)}
+    subprocess.run([str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"], cwd=ROOT, env=env, check=True)
+    return TEST_INDEX
+
+
+@pytest.fixture(scope="session")
+def stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole system, started for real on free ports with a scratch var/ directory."""
+    from deploy.stack import Ports, Stack, log_tail
+
+    var_dir = tmp_path_factory.mktemp("stack-var")
+    running = Stack(
+        model=test_model,
+        var_dir=var_dir,
+        ports=Ports.free(),
+        extra_env={"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test"},
+    )
+    try:
+        running.start(timeout=300)
+    except Exception:
+        for name in ("backend", "actions", "rasa", "web"):
+            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
+        raise
+    yield running
+    running.stop()
+
+
+class RestChat:
+    """A citizen talking to the Rasa REST channel, one conversation per instance."""
+
+    def __init__(self, rasa_url: str, sender: str | None = None) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+        self.sender = sender or f"test-{uuid.uuid4().hex[:12]}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return list(json.loads(response.read()))
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    """All bot texts of a turn, joined, for assertions on content."""
+    return "\n".join(m.get("text", "") for m in messages if m.get("text"))
+
+
+def customs(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
+
+
+@pytest.fixture
+def chat(stack: Any) -> RestChat:
+    return RestChat(stack.rasa_url)
