@@ -123,7 +123,7 @@ class ActionAnswerProcedure(Action):
         dispatcher.utter_message(json_message=kb_answer_payload(hit))
         dispatcher.utter_message(response="utter_kb_next_steps", procedure_id=hit.procedure_id)
         logger.info("kb answer procedure=%s passage=%s score=%.3f", hit.procedure_id, hit.passage.passage_id, hit.score)
-        return [SlotSet("last_procedure", hit.procedure_id), SlotSet("kb_abstain_count", 0.0)]
+        return [SlotSet("last_procedure", hit.procedure_id), SlotSet("kb_abstain_count", 0.0), SlotSet("kb_answered", True)]
 
     def _utter_abstention(self, dispatcher: CollectingDispatcher, tracker: Tracker, result: SearchResult) -> list[EventType]:
         dispatcher.utter_message(response="utter_kb_not_sure")
@@ -140,4 +140,4 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_kb_rephrase")
         best = result.closest[0].score if result.closest else 0.0
         logger.info("kb abstained best_score=%.3f attempt=%d", best, int(count))
-        return [SlotSet("kb_abstain_count", count)]
+        return [SlotSet("kb_abstain_count", count), SlotSet("kb_answered", False)]

@@ -112,6 +112,9 @@ class Stack:
 
     def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> "Stack":  # type: ignore[no-untyped-def]
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        from deploy.credentials import write_credentials
+
+        credentials = write_credentials(self.var_dir, self.environment())
         try:
             backend = self._spawn("backend", [str(APP_PY), "-m", "backend"], f"{self.backend_url}/health")
             actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
@@ -122,7 +125,7 @@ class Stack:
                     "--enable-api", "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
                     "--model", str(self.model),
                     "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
-                    "--credentials", str(ROOT / "bot" / "credentials.yml"),
+                    "--credentials", str(credentials),
                     "--cors", "*",
                 ],
                 f"{self.rasa_url}/health",

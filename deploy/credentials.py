@@ -1,0 +1,34 @@
+"""Renders the Rasa credentials file for this run.
+
+Channels are mounted only when their settings are present (Telegram, WhatsApp,
+a callback test channel...), so the file is assembled from ``bot/credentials.yml``
+plus the environment at start-up, into ``var/credentials.yml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_CREDENTIALS = ROOT / "bot" / "credentials.yml"
+
+
+def channel_credentials(env: Mapping[str, str]) -> dict[str, Any]:
+    """The base channels plus the optional ones whose settings are in ``env``."""
+    credentials: dict[str, Any] = yaml.safe_load(BASE_CREDENTIALS.read_text()) or {}
+    callback_url = env.get("VENTANILLA_CALLBACK_URL")
+    if callback_url:
+        # Rasa's callback channel: bot messages are POSTed to this URL (used by tests and
+        # by agencies that relay messages to their own systems).
+        credentials["callback"] = {"url": callback_url}
+    return credentials
+
+
+def write_credentials(var_dir: Path, env: Mapping[str, str]) -> Path:
+    path = var_dir / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(channel_credentials(env), sort_keys=False, allow_unicode=True))
+    return path
