@@ -7,17 +7,16 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.models import Base
 
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     """Creates an engine; for SQLite also the folder, WAL mode and a busy timeout.
 
     WAL and the timeout let the action server and the staff API write the same file
-    without "database is locked" errors under ordinary load.
+    without "database is locked" errors under ordinary load. ``postgresql://`` URLs
+    use psycopg 3 (the driver in requirements/app.txt).
     """
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -30,12 +29,17 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def create_schema(engine: Engine) -> None:
-    """Creates missing tables (idempotent)."""
-    Base.metadata.create_all(engine)
+    """Brings the database to the newest schema by running the Alembic migrations.
+
+    Idempotent and safe when several processes start at once (see backend.migrate).
+    """
+    from backend.migrate import upgrade_to_head
+
+    upgrade_to_head(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

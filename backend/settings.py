@@ -1,4 +1,4 @@
-"""Settings for the case store and the staff API.
+"""Settings for the case store, the staff API and the notification dispatcher.
 
 One settings object per process, read from ``VENTANILLA_*`` environment variables.
 Defaults are the embedded, single-machine ones (SQLite under ``var/``), so that
@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEV_CASE_HASH_KEY = "dev-only-case-hash-key-change-me"
+DEV_CASE_SERVICE_TOKEN = "dev-only-case-service-token-change-me"
 
 
 class VentanillaSettings(BaseSettings):
@@ -44,11 +45,16 @@ class VentanillaSettings(BaseSettings):
 
 
 class StoreSettings(VentanillaSettings):
-    """Where cases live and how document numbers are protected."""
+    """Where cases live, how document numbers are protected, how the case API is reached."""
 
     database_url: str = ""
     case_hash_key: str = DEV_CASE_HASH_KEY
     case_code_prefix: str = "EXP"
+    # Shared secret between the action server (HttpCaseRepository) and the backend's
+    # internal case API (/internal/cases...).
+    case_service_token: str = DEV_CASE_SERVICE_TOKEN
+    # Closed cases lose their personal data this many days after closing (ventanilla-retention).
+    retention_days: int = 365
 
     @property
     def effective_database_url(self) -> str:
@@ -65,15 +71,38 @@ class StoreSettings(VentanillaSettings):
 
 
 class BackendSettings(StoreSettings):
-    """The staff API process."""
+    """The backend process: staff API, internal case API and notification dispatcher."""
 
     backend_host: str = "127.0.0.1"
     backend_port: int = 8000
-    # Comma-separated "token:role" pairs, e.g. "s3cr3t:admin,0ther:officer".
+    # Comma-separated "token:role" pairs (roles: officer, admin), optionally
+    # "token:role:name" to give the person a readable name in the audit log.
     staff_tokens: str = ""
+
+    # --- notifications (outbox -> Rasa trigger_intent) ---
+    rasa_url: str = "http://127.0.0.1:5005"
+    # Rasa's --auth-token, when the Rasa server is started with one.
+    rasa_token: str = ""
+    notify_enabled: bool = True
+    notify_poll_seconds: float = 2.0
+    notify_backoff_base_seconds: float = 5.0
+    notify_backoff_max_seconds: float = 600.0
+    # After this many failed attempts a notification is parked as "failed" (admins can retry it).
+    notify_max_attempts: int = 100
+    # A row being delivered is reclaimed after this long (the process died mid-delivery).
+    notify_lease_seconds: float = 60.0
+    notify_timeout_seconds: float = 20.0
+    # Channels that cannot push a message on their own (request/response only).
+    notify_skip_channels: str = "rest,cmdline"
+
+    @property
+    def skip_channels(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.notify_skip_channels.split(",") if c.strip())
 
     def _production_problems(self) -> list[str]:
         problems = super()._production_problems()
         if not self.staff_tokens:
             problems.append("VENTANILLA_STAFF_TOKENS must list at least one token")
+        if self.case_service_token == DEV_CASE_SERVICE_TOKEN or len(self.case_service_token) < 32:
+            problems.append("VENTANILLA_CASE_SERVICE_TOKEN must be a secret of at least 32 characters")
         return problems

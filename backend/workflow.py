@@ -6,6 +6,7 @@ notifications all explain a status with the same words.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -28,6 +29,18 @@ ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECHAZADO: frozenset({Status.CERRADO}),
     Status.CERRADO: frozenset(),
 }
+
+# How a status reads in a sentence ("su trámite está «en revisión»").
+CITIZEN_LABEL: dict[Status, str] = {
+    Status.RECIBIDO: "recibido",
+    Status.EN_REVISION: "en revisión",
+    Status.REQUIERE_DOCUMENTACION: "requiere documentación",
+    Status.APROBADO: "aprobado",
+    Status.RECHAZADO: "rechazado",
+    Status.CERRADO: "cerrado",
+}
+
+TERMINAL_STATUSES = frozenset({Status.CERRADO})
 
 CITIZEN_EXPLANATION: dict[Status, str] = {
     Status.RECIBIDO: "Recibimos su solicitud. Pronto una persona del equipo la va a revisar.",
@@ -63,3 +76,29 @@ def check_transition(current: Status, new: Status) -> None:
     """Raises InvalidTransition unless ``current -> new`` is allowed."""
     if new not in ALLOWED_TRANSITIONS[current]:
         raise InvalidTransition(f"No se puede pasar de '{current}' a '{new}'.")
+
+
+def add_working_days(start: date, days: int) -> date:
+    """``start`` plus ``days`` working days (Monday to Friday; holidays are not known here)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def expected_date(status: Status, since: datetime) -> date | None:
+    """The date by which a case in ``status`` since ``since`` usually moves on, if known."""
+    days = EXPECTED_DAYS[status]
+    return None if days is None else add_working_days(since.date(), days)
+
+
+def parse_status(value: str) -> Status:
+    """The Status named ``value``; InvalidTransition (a ValueError) if there is none."""
+    try:
+        return Status(value)
+    except ValueError:
+        valid = ", ".join(s.value for s in Status)
+        raise InvalidTransition(f"Estado desconocido '{value}'. Los estados válidos son: {valid}.") from None
