@@ -1,12 +1,23 @@
-"""Serves the demo agency page with the web chat widget (stdlib only).
+"""Serves the demo agency page, the web widget and its vendor files (stdlib only).
 
 In production the agency embeds the widget's <script> tag in its own site; this
-server stands in for that site during ``make run`` and the browser tests.
+server stands in for that site during ``make run`` and the browser tests, and it
+is also a way to host the widget itself: ``/widget/ventanilla-widget.js`` plus
+``/vendor/socket.io.min.js`` (from node_modules, never from a CDN), which the
+widget loads from the host it came from.
+
+Pages:
+* ``/`` (index.html): our widget, one script tag, under a strict Content-Security-
+  Policy (no inline script or style), which shows the widget needs no exception.
+* ``/rasa-webchat.html``: the third-party ``rasa-webchat`` widget against the same
+  Rasa server (compatibility).
+HTML pages get the Rasa server's address where they say ``%SOCKET_URL%``.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import mimetypes
 from functools import partial
@@ -23,6 +34,22 @@ VENDOR = {
     "rasa-webchat.js": NODE_MODULES / "rasa-webchat" / "lib" / "index.js",
     "axe.min.js": NODE_MODULES / "axe-core" / "axe.min.js",
 }
+# Only these kinds of files are served from connectors/webchat (not the README).
+SERVED_SUFFIXES = {".html", ".js", ".css", ".svg", ".png", ".ico"}
+SOCKET_URL_MARK = b"%SOCKET_URL%"
+# Pages that get the strict policy; rasa-webchat's page needs an inline script.
+STRICT_PAGES = {"index.html"}
+
+
+def content_security_policy(rasa_url: str) -> str:
+    """Scripts and styles only from this host; sockets only to it and the Rasa server."""
+    socket_origin = rasa_url.rstrip("/")
+    ws_origin = "ws" + socket_origin.removeprefix("http")  # http->ws, https->wss
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {socket_origin} {ws_origin}; base-uri 'none'; form-action 'self'; "
+        "object-src 'none'; frame-ancestors 'self'"
+    )
 
 
 class PageHandler(BaseHTTPRequestHandler):
@@ -35,11 +62,16 @@ class PageHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         return  # no access log: paths are harmless, but keep logs to events only
 
-    def _send(self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
+    def _send(
+        self, body: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 
@@ -47,6 +79,10 @@ class PageHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/health":
             self._send(b'{"status": "ok"}', "application/json")
+            return
+        if path == "/favicon.ico":
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.end_headers()
             return
         if path == "/config.js":
             config = {"socketUrl": self.rasa_url, "socketPath": "/socket.io/"}
@@ -57,10 +93,23 @@ class PageHandler(BaseHTTPRequestHandler):
             return
         name = "index.html" if path == "/" else path.lstrip("/")
         target = (WEBCHAT_DIR / name).resolve()
-        if WEBCHAT_DIR.resolve() not in target.parents or not target.is_file():
+        if WEBCHAT_DIR.resolve() not in target.parents or target.suffix not in SERVED_SUFFIXES:
             self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
             return
+        if target.suffix == ".html":
+            self._page(target)
+            return
         self._file(target)
+
+    def _page(self, target: Path) -> None:
+        if not target.is_file():
+            self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
+            return
+        body = target.read_bytes().replace(SOCKET_URL_MARK, html.escape(self.rasa_url, quote=True).encode())
+        headers = {"Referrer-Policy": "same-origin"}
+        if target.name in STRICT_PAGES:
+            headers["Content-Security-Policy"] = content_security_policy(self.rasa_url)
+        self._send(body, "text/html; charset=utf-8", headers=headers)
 
     def _file(self, target: Path) -> None:
         if not target.is_file():
