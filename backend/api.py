@@ -1,24 +1,106 @@
-"""The backend's HTTP service (FastAPI): health now, the staff API grows here."""
+"""The backend's HTTP service (FastAPI): health, the staff API and the internal case API.
+
+``create_app`` builds everything but touches nothing: the database is migrated and
+the notification dispatcher started when the app starts (lifespan), and stopped
+when it stops. OpenAPI docs are at /docs.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
 
+from backend import api_internal, api_staff
+from backend.auth import StaffDirectory
+from backend.casework import CaseNotFound, ConcurrentChange
 from backend.db import create_schema, make_engine
+from backend.deps import AppState
+from backend.dispatcher import Dispatcher
+from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
+from backend.workflow import InvalidTransition
+
+logger = logging.getLogger("backend.api")
+
+DESCRIPTION = """
+Ventanilla's case backend.
+
+* **Staff API** (`/staff/...`): `Authorization: Bearer <token>`, tokens and roles from
+  `VENTANILLA_STAFF_TOKENS`. Officers list, read, move and annotate cases; admins also
+  read the audit log and the notification queue.
+* **Internal case API** (`/internal/...`): the REST contract the action server's
+  `HttpCaseRepository` speaks, with the `VENTANILLA_CASE_SERVICE_TOKEN` bearer token.
+"""
 
 
-def create_app(settings: BackendSettings | None = None) -> FastAPI:
-    """Builds the app; nothing touches the database until the app starts."""
+def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """422 with where and what, but never the submitted values (they can be personal data)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"No existe el trámite {exc}."}, status_code=404)
+
+
+def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ConcurrentChange):
+        return JSONResponse(
+            {"detail": f"Otra persona cambió el estado de {exc} al mismo tiempo. Recargue el trámite y vuelva a intentar."},
+            status_code=409,
+        )
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool | None = None) -> FastAPI:
+    """Builds the app. ``run_dispatcher`` overrides ``settings.notify_enabled`` (tests)."""
     settings = settings or BackendSettings()
-    app = FastAPI(title="Ventanilla backend", version="0.1.0")
     engine = make_engine(settings.effective_database_url)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        repository=SqlCaseRepository(engine, hash_key=settings.case_hash_key, code_prefix=settings.case_code_prefix),
+        staff=StaffDirectory(settings.staff_tokens),  # a malformed setting fails here, at start
+    )
+    dispatch = settings.notify_enabled if run_dispatcher is None else run_dispatcher
 
-    @app.on_event("startup")
-    def _schema() -> None:
-        create_schema(engine)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(create_schema, engine)
+        dispatcher = Dispatcher(engine, settings) if dispatch else None
+        task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher") if dispatcher else None
+        if not len(state.staff):
+            logger.warning("VENTANILLA_STAFF_TOKENS is empty: the staff API refuses every request")
+        try:
+            yield
+        finally:
+            if dispatcher and task:
+                dispatcher.stop()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(task, timeout=settings.notify_timeout_seconds + 5)
+            engine.dispose()
+
+    app = FastAPI(title="Ventanilla backend", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.ventanilla = state
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CaseNotFound, _not_found)
+    app.add_exception_handler(InvalidTransition, _conflict)
+    app.add_exception_handler(ConcurrentChange, _conflict)
+    app.include_router(api_staff.router)
+    app.include_router(api_internal.router)
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:

@@ -86,7 +86,10 @@ class Case(Base):
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     notify_opt_in: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # Any change (status, note, anonymization); set explicitly by the code that changes it.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # When the case entered its current status: expected dates count from here.
+    status_since: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     # Set when the personal data below was removed (erasure or retention).
     anonymized_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("notify_opt_in", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("updated_at", UTC_DATETIME, nullable=False),
+        sa.Column("status_since", UTC_DATETIME, nullable=False),
         sa.Column("closed_at", UTC_DATETIME, nullable=True),
         sa.Column("anonymized_at", UTC_DATETIME, nullable=True),
         sa.Column("full_name", sa.String(length=200), nullable=True),
