@@ -1,0 +1,87 @@
+"""Rasa buttons as platform-neutral choices, titles shortened to a limit, numbered menus.
+
+Rasa hands channels buttons as ``{"title": ..., "payload": ...}`` dicts (link buttons
+carry ``"url"`` instead of a payload). Both channels turn them into :class:`Choice`
+objects first, then each renders them under its own limits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the citizen: what they see and what the bot receives."""
+
+    title: str
+    payload: str
+    url: str | None = None
+
+
+def choices_from(buttons: Iterable[Mapping[str, Any]] | None) -> list[Choice]:
+    """Rasa button dicts as choices; buttons without a title or payload are dropped."""
+    choices: list[Choice] = []
+    for button in buttons or []:
+        if not isinstance(button, Mapping):
+            continue
+        title = str(button.get("title") or "").strip()
+        url = button.get("url")
+        payload = str(button.get("payload") or "").strip()
+        if not title:
+            continue
+        if url:
+            choices.append(Choice(title, payload or title, str(url)))
+        elif payload:
+            choices.append(Choice(title, payload))
+    return choices
+
+
+def shorten(title: str, limit: int) -> str:
+    """``title`` in at most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    room = limit - len(ELLIPSIS)
+    head = title[:room]
+    space = head.rfind(" ")
+    if space >= room // 2:
+        head = head[:space]
+    return head.rstrip(" ,.;:-—") + ELLIPSIS
+
+
+MENU_HINT = "Responda con el número de la opción que prefiera."
+
+
+def numbered_menu(text: str, choices: Sequence[Choice]) -> str:
+    """The text followed by ``1. Title`` lines and how to answer."""
+    lines = [f"{number}. {choice.title}" for number, choice in enumerate(choices, start=1)]
+    head = f"{text.strip()}\n\n" if text and text.strip() else ""
+    return f"{head}" + "\n".join(lines) + f"\n\n{MENU_HINT}"
+
+
+_NUMBER = re.compile(r"^\s*(?:opci[oó]n\s*)?(\d{1,3})\s*[.)°º]?\s*$", re.IGNORECASE)
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form of a title, for matching typed answers."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def menu_choice(answer: str, titles: Sequence[str]) -> int | None:
+    """Index of the option the citizen typed (its number or its exact title), else None."""
+    match = _NUMBER.match(answer)
+    if match:
+        number = int(match.group(1))
+        return number - 1 if 1 <= number <= len(titles) else None
+    folded = _fold(answer).rstrip(".!")
+    for index, title in enumerate(titles):
+        if folded and folded == _fold(title):
+            return index
+    return None
