@@ -1,0 +1,99 @@
+"""Console scripts: ``ventanilla-privacy`` (export / erase one citizen) and ``ventanilla-retention``.
+
+The document number is read from standard input (or a hidden prompt) rather than
+the command line, so it does not end up in shell history or the process list.
+Output is JSON on stdout; messages for the operator go to stderr, in Spanish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.db import create_schema, make_engine
+from backend.hashing import normalize_document
+from backend.privacy import apply_retention, erase_citizen, export_citizen
+from backend.settings import StoreSettings
+
+
+def _read_document(args: argparse.Namespace) -> str:
+    if args.document:
+        value = args.document
+    elif sys.stdin.isatty():
+        value = getpass.getpass("Número de documento del ciudadano: ")
+    else:
+        value = sys.stdin.readline()
+    value = value.strip()
+    if len(normalize_document(value)) < 4:
+        raise SystemExit("Error: el número de documento está vacío o es demasiado corto.")
+    return value
+
+
+def _sessions(settings: StoreSettings) -> sessionmaker[Session]:
+    engine = make_engine(settings.effective_database_url)
+    create_schema(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def privacy_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ventanilla-privacy",
+        description="Exporta o borra los datos personales de un ciudadano (por número de documento).",
+    )
+    parser.add_argument("--actor", default="cli:privacy", help="quién ejecuta la operación (queda en la auditoría)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    export = sub.add_parser("export", help="exporta en JSON todos los datos del ciudadano")
+    export.add_argument("--document", help="número de documento (mejor por la entrada estándar)")
+    export.add_argument("--output", type=Path, help="archivo de salida (por defecto, la salida estándar)")
+    erase = sub.add_parser("erase", help="borra los datos personales; los trámites quedan como estadística anónima")
+    erase.add_argument("--document", help="número de documento (mejor por la entrada estándar)")
+    erase.add_argument("--yes", action="store_true", help="confirma el borrado (sin esto no se borra nada)")
+    args = parser.parse_args(argv)
+
+    settings = StoreSettings()
+    document = _read_document(args)
+    sessions = _sessions(settings)
+    if args.command == "export":
+        with sessions.begin() as session:
+            data = export_citizen(session, hash_key=settings.case_hash_key, document_number=document, actor=args.actor)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        if args.output:
+            args.output.write_text(text + "\n", encoding="utf-8")
+            print(f"Exportados {len(data['tramites'])} trámites a {args.output}.", file=sys.stderr)
+        else:
+            print(text)
+        return 0
+    if not args.yes:
+        print("No se borró nada: agregue --yes para confirmar el borrado.", file=sys.stderr)
+        return 2
+    with sessions.begin() as session:
+        codes = erase_citizen(session, hash_key=settings.case_hash_key, document_number=document, actor=args.actor)
+    print(json.dumps({"anonimizados": codes}, ensure_ascii=False))
+    print(f"Datos personales borrados de {len(codes)} trámites.", file=sys.stderr)
+    return 0
+
+
+def retention_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ventanilla-retention",
+        description="Borra los datos personales de los trámites cerrados hace más de N días.",
+    )
+    parser.add_argument("--days", type=int, help="días de retención (por defecto VENTANILLA_RETENTION_DAYS)")
+    parser.add_argument("--dry-run", action="store_true", help="solo muestra qué trámites se anonimizarían")
+    args = parser.parse_args(argv)
+    settings = StoreSettings()
+    days = settings.retention_days if args.days is None else args.days
+    if days < 0:
+        raise SystemExit("Error: los días de retención no pueden ser negativos.")
+    sessions = _sessions(settings)
+    with sessions.begin() as session:
+        codes = apply_retention(session, days=days, actor="cli:retention", dry_run=args.dry_run)
+    verb = "se anonimizarían" if args.dry_run else "anonimizados"
+    print(json.dumps({"dias": days, "dry_run": args.dry_run, "tramites": codes}, ensure_ascii=False))
+    print(f"{len(codes)} trámites {verb}.", file=sys.stderr)
+    return 0
