@@ -42,15 +42,19 @@ def choices_from(buttons: Iterable[Mapping[str, Any]] | None) -> list[Choice]:
     return choices
 
 
-def shorten(title: str, limit: int) -> str:
-    """``title`` in at most ``limit`` characters, cut at a word boundary with an ellipsis."""
+def shorten(title: str, limit: int, *, at_word: bool = True) -> str:
+    """``title`` in at most ``limit`` characters, with an ellipsis when cut.
+
+    The cut is made at a word boundary unless ``at_word`` is False (or no boundary
+    falls in the second half), which keeps more of the text.
+    """
     title = " ".join(title.split())
     if len(title) <= limit:
         return title
     room = limit - len(ELLIPSIS)
     head = title[:room]
     space = head.rfind(" ")
-    if space >= room // 2:
+    if at_word and space >= room // 2:
         head = head[:space]
     return head.rstrip(" ,.;:-—") + ELLIPSIS
 
@@ -84,4 +88,17 @@ def menu_choice(answer: str, titles: Sequence[str]) -> int | None:
     for index, title in enumerate(titles):
         if folded and folded == _fold(title):
             return index
+    return None
+
+
+def distinct_titles(choices: Sequence[Choice], limit: int) -> list[str] | None:
+    """Titles shortened to ``limit`` that still tell the choices apart, or None.
+
+    Word-boundary cuts read better; when they make two titles equal («Certificado de…»
+    twice), cutting mid-word keeps more characters and may separate them.
+    """
+    for at_word in (True, False):
+        titles = [shorten(choice.title, limit, at_word=at_word) for choice in choices]
+        if len({t.casefold() for t in titles}) == len(titles):
+            return titles
     return None

@@ -7,6 +7,8 @@ leave the channel silently unmounted (or mounted without its secret).
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Mapping, Sequence
 
 
@@ -27,3 +29,27 @@ def read_group(env: Mapping[str, str], channel: str, required: Sequence[str]) ->
             f"Defina todas para activar el canal, o ninguna para desactivarlo; vea .env.example."
         )
     return values
+
+
+def load_env_file(path: "os.PathLike[str] | str", env: "dict[str, str] | None" = None) -> None:
+    """Reads ``KEY=value`` lines of a ``.env`` file into ``env`` (default ``os.environ``).
+
+    For the console commands, which run in the Rasa environment where python-dotenv is
+    not installed. Variables already set win; comments, blank lines and ``export``
+    prefixes are understood, and matching quotes around a value are removed.
+    """
+    target = os.environ if env is None else env
+    file = Path(path)
+    if not file.is_file():
+        return
+    for line in file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if key and key not in target:
+            target[key] = value

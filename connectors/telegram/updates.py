@@ -21,6 +21,9 @@ from telegram import Message, Update
 from connectors.common import messages
 from connectors.common.typed import as_typed_text
 
+# The updates the bot asks Telegram for (webhook registration and polling).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
 # Commands citizens may send, mapped to intents (the rest are read as plain text).
 COMMANDS = {
     "start": "/greet",

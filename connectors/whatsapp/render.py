@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
 
 from connectors.common import messages
-from connectors.common.buttons import Choice, choices_from, numbered_menu, shorten
+from connectors.common.buttons import Choice, choices_from, distinct_titles, numbered_menu, shorten
 from connectors.common.text import single_line, split_text
 
 TEXT_LIMIT = 4096
@@ -56,9 +56,10 @@ def _texts(text: str) -> list[dict[str, Any]]:
 def _lead_and_body(text: str, body_limit: int) -> tuple[list[dict[str, Any]], str]:
     """Plain text messages for what does not fit, and the interactive message's body."""
     chunks = split_text(text, TEXT_LIMIT) or [messages.DEFAULT_BUTTON_PROMPT]
-    last = split_text(chunks[-1], body_limit)
-    lead = [text_body(chunk) for chunk in chunks[:-1] + last[:-1]]
-    return lead, last[-1]
+    body = split_text(chunks[-1], body_limit)[-1]
+    rest = chunks[-1][: chunks[-1].rfind(body)].strip()  # under TEXT_LIMIT: one message
+    lead = [text_body(chunk) for chunk in chunks[:-1] + ([rest] if rest else [])]
+    return lead, body
 
 
 def _unique_by_payload(choices: Sequence[Choice]) -> list[Choice]:
@@ -71,20 +72,20 @@ def _unique_by_payload(choices: Sequence[Choice]) -> list[Choice]:
     return unique
 
 
-async def _reply_buttons(text: str, choices: Sequence[Choice], encode: Encoder) -> list[dict[str, Any]]:
+async def _reply_buttons(text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder) -> list[dict[str, Any]]:
     lead, body = _lead_and_body(text, BUTTON_BODY_LIMIT)
     buttons = [
-        {"type": "reply", "reply": {"id": await encode(c.payload, REPLY_ID_LIMIT), "title": shorten(c.title, REPLY_TITLE_LIMIT)}}
-        for c in choices
+        {"type": "reply", "reply": {"id": await encode(c.payload, REPLY_ID_LIMIT), "title": title}}
+        for c, title in zip(choices, titles)
     ]
     return lead + [{"type": "interactive", "interactive": {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}}]
 
 
-async def _list(text: str, choices: Sequence[Choice], encode: Encoder) -> list[dict[str, Any]]:
+async def _list(text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder) -> list[dict[str, Any]]:
     lead, body = _lead_and_body(text, LIST_BODY_LIMIT)
     rows = []
-    for choice in choices:
-        row: dict[str, Any] = {"id": await encode(choice.payload, ROW_ID_LIMIT), "title": shorten(choice.title, ROW_TITLE_LIMIT)}
+    for choice, title in zip(choices, titles):
+        row: dict[str, Any] = {"id": await encode(choice.payload, ROW_ID_LIMIT), "title": title}
         if row["title"] != " ".join(choice.title.split()):
             row["description"] = shorten(choice.title, ROW_DESCRIPTION_LIMIT)
         rows.append(row)
@@ -109,12 +110,14 @@ async def render(message: Mapping[str, Any], encode: Encoder) -> Rendered:
         text = "\n".join([text] + [f"{c.title}: {c.url}" for c in links]).strip()
     choices = _unique_by_payload([c for c in all_choices if not c.url])
 
+    button_titles = distinct_titles(choices, REPLY_TITLE_LIMIT) if len(choices) <= MAX_REPLY_BUTTONS else None
+    row_titles = distinct_titles(choices, ROW_TITLE_LIMIT) if len(choices) <= MAX_LIST_ROWS else None
     if not choices:
         rendered.bodies.extend(_texts(text))
-    elif len(choices) <= MAX_REPLY_BUTTONS and len({shorten(c.title, REPLY_TITLE_LIMIT) for c in choices}) == len(choices):
-        rendered.bodies.extend(await _reply_buttons(text, choices, encode))
-    elif len(choices) <= MAX_LIST_ROWS and len({shorten(c.title, ROW_TITLE_LIMIT) for c in choices}) == len(choices):
-        rendered.bodies.extend(await _list(text, choices, encode))
+    elif button_titles:
+        rendered.bodies.extend(await _reply_buttons(text, choices, button_titles, encode))
+    elif row_titles:
+        rendered.bodies.extend(await _list(text, choices, row_titles, encode))
     else:
         rendered.bodies.extend(_texts(numbered_menu(text, choices)))
         rendered.menu = list(choices)
