@@ -26,7 +26,7 @@ from backend.deps import AppState
 from backend.dispatcher import Dispatcher
 from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
-from backend.workflow import InvalidTransition
+from backend.workflow import InvalidTransition, UnknownStatus
 
 logger = logging.getLogger("backend.api")
 
@@ -64,6 +64,10 @@ def _conflict(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
+def _unknown_status(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
 def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool | None = None) -> FastAPI:
     """Builds the app. ``run_dispatcher`` overrides ``settings.notify_enabled`` (tests)."""
     settings = settings or BackendSettings()
@@ -97,6 +101,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.state.ventanilla = state
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CaseNotFound, _not_found)
+    app.add_exception_handler(UnknownStatus, _unknown_status)
     app.add_exception_handler(InvalidTransition, _conflict)
     app.add_exception_handler(ConcurrentChange, _conflict)
     app.include_router(api_staff.router)

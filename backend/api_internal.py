@@ -31,7 +31,7 @@ def open_case(body: NewCaseIn, state: State) -> CaseCreatedOut:
     try:
         code = state.repository.open_case(NewCase(**body.model_dump()))
     except InvalidCase as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+        raise HTTPException(422, detail=str(exc)) from None
     return CaseCreatedOut(code=code)
 
 @router.post(

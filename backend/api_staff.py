@@ -111,7 +111,7 @@ def list_cases(
     try:
         wanted = parse_status(status_) if status_ else None
     except InvalidTransition as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+        raise HTTPException(422, detail=str(exc)) from None
     filters = casework.CaseFilter(
         status=wanted,
         procedure_id=procedure_id,
@@ -122,7 +122,7 @@ def list_cases(
     )
     for low, high, name in ((filters.created_from, filters.created_to, "created"), (filters.updated_from, filters.updated_to, "updated")):
         if low and high and low >= high:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=f"{name}_from debe ser anterior a {name}_to.")
+            raise HTTPException(422, detail=f"{name}_from debe ser anterior a {name}_to.")
     items, total = casework.list_cases(session, filters=filters, page=page, page_size=page_size)
     return CasePageOut(
         items=[_summary(c) for c in items], total=total, page=page, page_size=page_size, pages=math.ceil(total / page_size)
@@ -163,7 +163,7 @@ def add_note(code: str, body: NoteIn, member: Officer, session: DbSession, state
     """An internal note on the case; the status does not change and the citizen is not told."""
     text = body.text.strip()
     if not text:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail="La nota está vacía.")
+        raise HTTPException(422, detail="La nota está vacía.")
     note = casework.add_note(session, code=case_code(state, code), text=text, actor=member.name)
     return NoteOut(id=note.id, created_at=note.created_at, author=note.author, text=note.text)
 

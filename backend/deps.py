@@ -33,12 +33,16 @@ State = Annotated[AppState, Depends(app_state)]
 
 
 def db_session(state: State) -> Iterator[Session]:
-    """A session whose transaction commits when the endpoint returns and rolls back on error."""
+    """A session whose transaction commits when the endpoint returns and rolls back on error.
+
+    ``scope="function"`` makes the commit happen before the response is sent: a client
+    that got 200 can rely on the change being stored (and seen by its next request).
+    """
     with state.sessions.begin() as session:
         yield session
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 _UNAUTHORIZED = HTTPException(
     status.HTTP_401_UNAUTHORIZED,
@@ -79,7 +83,7 @@ def case_code(state: AppState, raw: str) -> str:
     code = normalize_code(raw, state.settings.case_code_prefix)
     if code is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            422,
             detail=f"'{raw[:40]}' no es un código de trámite (forma {state.settings.case_code_prefix}-AAAA-NNNNNN).",
         )
     return code

@@ -95,10 +95,14 @@ def expected_date(status: Status, since: datetime) -> date | None:
     return None if days is None else add_working_days(since.date(), days)
 
 
+class UnknownStatus(InvalidTransition):
+    """A status name that is not part of the workflow."""
+
+
 def parse_status(value: str) -> Status:
-    """The Status named ``value``; InvalidTransition (a ValueError) if there is none."""
+    """The Status named ``value``; UnknownStatus (a ValueError) if there is none."""
     try:
         return Status(value)
     except ValueError:
         valid = ", ".join(s.value for s in Status)
-        raise InvalidTransition(f"Estado desconocido '{value}'. Los estados válidos son: {valid}.") from None
+        raise UnknownStatus(f"Estado desconocido '{value}'. Los estados válidos son: {valid}.") from None
