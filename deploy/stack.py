@@ -93,6 +93,8 @@ class Stack:
                 "VENTANILLA_TRACKER_DIALECT": "sqlite",
                 "VENTANILLA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
                 "HF_HUB_OFFLINE": "1",
+                # Rasa's telemetry and error reports would try to reach the internet.
+                "RASA_TELEMETRY_ENABLED": "false",
                 "TF_CPP_MIN_LOG_LEVEL": "2",
             }
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import hashlib
+import os
 import subprocess
 import sys
 import time
@@ -66,6 +67,7 @@ def _ensure_model_locked(config: Path, models_dir: Path, name_prefix: str) -> Pa
         ],
         cwd=ROOT,
         check=True,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)},
     )
     print(f"==> Modelo entrenado en {time.monotonic() - started:.0f} s: {model.name}", flush=True)
     return model
