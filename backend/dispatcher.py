@@ -64,6 +64,7 @@ class OutboxStore:
     """The outbox's database side: claim, complete, fail. Synchronous (run in a thread)."""
 
     def __init__(self, engine: Engine, settings: BackendSettings) -> None:
+        self.engine = engine
         self._sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self._settings = settings
 
