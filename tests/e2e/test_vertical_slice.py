@@ -99,3 +99,29 @@ def test_wrong_verification_reveals_nothing(stack, chat: RestChat) -> None:
     stranger2.say("como va mi tramite EXP-2026-999999")
     reply_missing = texts(stranger2.say("0000"))
     assert reply_existing == reply_missing
+
+
+def test_logs_hold_no_personal_data_or_message_text(stack) -> None:
+    """Runs after the conversations above: nothing the citizens typed reached the logs."""
+    secrets = ("30123456", "27999888", "ana.perez@correo.com", "Ana María Pérez", "torta de chocolate", "billetera")
+    logs = {p.name: p.read_text(errors="replace") for p in (stack.var_dir / "logs").glob("*.log")}
+    assert set(logs) >= {"rasa.log", "actions.log", "backend.log"}
+    for name, content in logs.items():
+        for secret in secrets:
+            assert secret not in content, f"{secret!r} found in {name}"
+
+
+def test_action_server_errors_never_echo_the_tracker(stack) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    secret = "DNI 30111222 de Juana"
+    body = json.dumps(
+        {"next_action": "action_that_does_not_exist", "sender_id": "x", "tracker": {"latest_message": {"text": secret}}, "domain": {}}
+    ).encode()
+    request = urllib.request.Request(f"{stack.action_url}/webhook", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request, timeout=10)
+    assert excinfo.value.code == 404
+    assert secret not in excinfo.value.read().decode()

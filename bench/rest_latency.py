@@ -1,0 +1,101 @@
+"""Latency of the whole stack through the REST channel, per message type.
+
+Sends 200 messages (40 conversations x 5 turns) and prints the median and p95
+latency of each message type. By default it starts its own stack with the
+shipped model (trained if needed) on free ports; ``--url`` measures a running one.
+
+    .venv/bin/python -m bench.rest_latency            # own stack, shipped model
+    .venv/bin/python -m bench.rest_latency --url http://127.0.0.1:5005
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+QUESTIONS = [
+    "que necesito para sacar el pasaporte",
+    "cuanto cuesta la licencia de conducir",
+    "donde pago el impuesto de mi casa",
+    "como saco turno en el centro de salud",
+    "requisitos para la asignacion por hijo",
+]
+OFF_TOPIC = ["como va a estar el clima mañana", "quien gano el partido ayer", "receta de ñoquis caseros"]
+
+
+def conversation(i: int) -> list[tuple[str, str]]:
+    """Five turns of one citizen: greeting, a question, an off-topic one, start a case, cancel."""
+    return [
+        ("saludo", "hola"),
+        ("pregunta_kb", QUESTIONS[i % len(QUESTIONS)]),
+        ("fuera_de_tema", OFF_TOPIC[i % len(OFF_TOPIC)]),
+        ("iniciar_tramite", "quiero iniciar un tramite"),
+        ("cancelar", "cancelar"),
+    ]
+
+
+def send(url: str, sender: str, text: str) -> float:
+    body = json.dumps({"sender": sender, "message": text}).encode()
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def run(url: str, conversations: int) -> dict[str, list[float]]:
+    latencies: dict[str, list[float]] = defaultdict(list)
+    for i in range(conversations):
+        sender = f"bench-{uuid.uuid4().hex[:10]}"
+        for kind, text in conversation(i):
+            latencies[kind].append(send(url, sender, text))
+    return latencies
+
+
+def report(latencies: dict[str, list[float]]) -> str:
+    lines = ["| tipo de mensaje | n | mediana (ms) | p95 (ms) |", "|---|---|---|---|"]
+    every = [v for values in latencies.values() for v in values]
+    for kind, values in latencies.items():
+        lines.append(f"| {kind} | {len(values)} | {statistics.median(values):.0f} | {p95(values):.0f} |")
+    lines.append(f"| **todos** | {len(every)} | {statistics.median(every):.0f} | {p95(every):.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running Rasa server; default: start one")
+    parser.add_argument("--conversations", type=int, default=40)
+    args = parser.parse_args()
+    if args.url:
+        print(report(run(args.url, args.conversations)))
+        return
+    import subprocess
+
+    from deploy.stack import APP_PY, Ports, Stack
+    from deploy.train import ensure_model
+
+    subprocess.run([str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"], cwd=ROOT, check=True)
+    model = ensure_model(ROOT / "config.yml", ROOT / "models")
+    with tempfile.TemporaryDirectory() as tmp:
+        with Stack(model=model, var_dir=Path(tmp), ports=Ports.free(), with_web=False,
+                   extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")}) as stack:
+            send(stack.rasa_url, "warmup", "hola")  # first call loads lazy parts
+            print(report(run(stack.rasa_url, args.conversations)))
+
+
+if __name__ == "__main__":
+    main()
