@@ -1,0 +1,185 @@
+"""One Ventanilla stack with the Telegram and WhatsApp channels pointed at fake APIs.
+
+The stack is started exactly as ``make run`` starts it (deploy.stack.Stack renders the
+credentials from the environment), with the channel settings aimed at fake Bot API
+and Graph API servers on localhost. It is started once for all channel tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import pytest
+
+from connectors.whatsapp.webhook import sign
+from tests.channels.fakes import FakeGraph, FakeTelegram
+
+TELEGRAM_TOKEN = "123456:TEST-token_for-tests"
+TELEGRAM_SECRET = "test-webhook-secret_123"
+WA_ACCESS_TOKEN = "EAA-test-access-token"
+WA_APP_SECRET = "test-app-secret"
+WA_VERIFY_TOKEN = "verify-token-123"
+WA_PHONE_ID = "1122334455667"
+WA_TEMPLATE = "ventanilla_novedad"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+_update_ids = itertools.count(int(time.time()) % 1_000_000 * 1000)
+_message_ids = itertools.count(1)
+
+
+def next_update_id() -> int:
+    return next(_update_ids)
+
+
+def next_message_id() -> str:
+    return f"wamid.test{next(_message_ids)}-{random.randrange(10**9)}"
+
+
+def new_chat_id() -> int:
+    return random.randrange(10**8, 10**9)
+
+
+def new_wa_id() -> str:
+    return f"549{random.randrange(10**9, 10**10)}"
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_graph() -> Iterator[FakeGraph]:
+    server = FakeGraph().start()
+    yield server
+    server.stop()
+
+
+def channel_env(fake_telegram: FakeTelegram, fake_graph: FakeGraph) -> dict[str, str]:
+    return {
+        "VENTANILLA_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "VENTANILLA_TELEGRAM_API_BASE_URL": fake_telegram.url,
+        "VENTANILLA_WHATSAPP_ACCESS_TOKEN": WA_ACCESS_TOKEN,
+        "VENTANILLA_WHATSAPP_APP_SECRET": WA_APP_SECRET,
+        "VENTANILLA_WHATSAPP_VERIFY_TOKEN": WA_VERIFY_TOKEN,
+        "VENTANILLA_WHATSAPP_PHONE_NUMBER_ID": WA_PHONE_ID,
+        "VENTANILLA_WHATSAPP_API_BASE_URL": f"{fake_graph.url}/v23.0",
+        "VENTANILLA_WHATSAPP_TEMPLATE_NAME": WA_TEMPLATE,
+        "VENTANILLA_WHATSAPP_TEMPLATE_LANGUAGE": "es",
+    }
+
+
+@pytest.fixture(scope="session")
+def channel_stack(
+    test_model: Path, kb_index_dir: Path, fake_telegram: FakeTelegram, fake_graph: FakeGraph, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    from deploy.stack import Ports, Stack, log_tail
+
+    var_dir = tmp_path_factory.mktemp("channel-stack-var")
+    env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", "VENTANILLA_REDIS_URL": ""}
+    env.update(channel_env(fake_telegram, fake_graph))
+    running = Stack(model=test_model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=False)
+    marks = (fake_telegram.mark(), fake_graph.mark())
+    try:
+        running.start(timeout=300)
+    except Exception:
+        for name in ("backend", "actions", "rasa"):
+            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
+        raise
+    # Nothing may reach the platforms while starting up.
+    assert fake_telegram.since(marks[0]) == [] and fake_graph.since(marks[1]) == []
+    yield running
+    running.stop()
+
+
+# --- talking to the stack ----------------------------------------------------------------
+
+
+def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict[str, str]] = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=90) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def post_telegram(stack: Any, update: dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET) -> tuple[int, dict[str, Any]]:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    status, body = http("POST", f"{stack.rasa_url}/webhooks/telegram/webhook", json.dumps(update).encode(), headers)
+    return status, json.loads(body or b"{}")
+
+
+def post_whatsapp(stack: Any, payload: Any, *, secret: str = WA_APP_SECRET, signature: Optional[str] = "auto", raw: Optional[bytes] = None) -> tuple[int, dict[str, Any]]:
+    data = raw if raw is not None else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"}
+    if signature == "auto":
+        headers["X-Hub-Signature-256"] = sign(data, secret)
+    elif signature is not None:
+        headers["X-Hub-Signature-256"] = signature
+    status, body = http("POST", f"{stack.rasa_url}/webhooks/whatsapp/webhook", data, headers)
+    try:
+        return status, json.loads(body or b"{}")
+    except ValueError:
+        return status, {"raw": body.decode(errors="replace")}
+
+
+def bot_says(stack: Any, sender: str, channel: str, text: str, **data: Any) -> None:
+    """Makes Rasa send a bot message through ``channel``'s output channel, the way
+    notifications and other proactive messages reach it (Rasa's HTTP API)."""
+    event = {"event": "bot", "text": text, "data": data, "timestamp": time.time()}
+    query = urllib.parse.urlencode({"output_channel": channel, "execute_side_effects": "true"})
+    url = f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker/events?{query}"
+    status, body = http("POST", url, json.dumps([event]).encode(), {"Content-Type": "application/json"})
+    assert status == 200, body[:500]
+
+
+def tracker(stack: Any, sender: str) -> dict[str, Any]:
+    status, body = http("GET", f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker")
+    assert status == 200
+    return json.loads(body)
+
+
+def wa_message(wa_id: str, message: dict[str, Any], message_id: Optional[str] = None) -> dict[str, Any]:
+    """A webhook body with one message from ``wa_id`` (sent now)."""
+    message = {"from": wa_id, "id": message_id or next_message_id(), "timestamp": str(int(time.time())), **message}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "5491100000000", "phone_number_id": WA_PHONE_ID},
+        "contacts": [{"profile": {"name": "Vecina"}, "wa_id": wa_id}],
+        "messages": [message],
+    }
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}]}
+
+
+def wa_text(wa_id: str, text: str, message_id: Optional[str] = None) -> dict[str, Any]:
+    return wa_message(wa_id, {"type": "text", "text": {"body": text}}, message_id)
+
+
+def tg_text(chat_id: int, text: str, update_id: Optional[int] = None) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Vecina"}
+    message = {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private", "first_name": "Vecina"}, "from": user, "text": text}
+    return {"update_id": update_id or next_update_id(), "message": message}
+
+
+def tg_press(chat_id: int, data: str, *, inline: bool = False) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Vecina"}
+    query: dict[str, Any] = {"id": f"cq{random.randrange(10**9)}", "from": user, "chat_instance": "42", "data": data}
+    if inline:
+        query["inline_message_id"] = "AAAAinline"
+    else:
+        query["message"] = {"message_id": 7, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "text": "¿Qué más quiere hacer?"}
+    return {"update_id": next_update_id(), "callback_query": query}
