@@ -1,0 +1,201 @@
+"""Acceptance: a status change made through the staff API reaches the citizen's channel once.
+
+The whole system runs for real (deploy.stack: backend with its dispatcher, action
+server, Rasa with the trained test model). The "channel" is Rasa's callback channel
+(mounted because VENTANILLA_CALLBACK_URL is set): Rasa POSTs every bot message to a
+receiving server in this test. The citizen opens a case by talking to the callback
+webhook; an officer changes its status through the staff API; the receiver must get
+the notification exactly once, also when it was down for the first attempts.
+
+One extra stack, module-scoped, for all the tests here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.backend.conftest import ADMIN_TOKEN, OFFICER_TOKEN, STAFF_TOKENS
+from tests.backend.recorder import RecordingServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
+OFFICER = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[RecordingServer]:
+    server = RecordingServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def notify_stack(test_model: Path, kb_index_dir: Path, receiver: RecordingServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from deploy.stack import Ports, Stack, log_tail
+
+    var_dir = tmp_path_factory.mktemp("notify-stack")
+    stack = Stack(
+        model=test_model,
+        var_dir=var_dir,
+        ports=Ports.free(),
+        with_web=False,
+        extra_env={
+            "VENTANILLA_ENV": "test",
+            "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
+            "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
+            "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
+            "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
+            "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
+            "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
+        },
+    )
+    try:
+        stack.start(timeout=300)
+    except Exception:
+        for name in ("backend", "actions", "rasa"):
+            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
+        raise
+    yield stack
+    stack.stop()
+    backend_log = (var_dir / "logs" / "backend.log").read_text(errors="replace")
+    assert "callback-citizen-" not in backend_log  # channel user ids are never logged
+
+
+def _messages_for(receiver: RecordingServer, sender: str) -> list[dict[str, Any]]:
+    return [c.body for c in receiver.delivered() if c.body.get("recipient_id") == sender]
+
+
+class CallbackCitizen:
+    """A citizen writing to Rasa's callback webhook; the bot's answers arrive at the receiver."""
+
+    def __init__(self, rasa_url: str, receiver: RecordingServer) -> None:
+        self.url = f"{rasa_url}/webhooks/callback/webhook"
+        self.receiver = receiver
+        self.sender = f"callback-citizen-{uuid.uuid4().hex[:10]}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        before = len(_messages_for(self.receiver, self.sender))
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=90) as response:  # returns once the bot has answered
+            assert response.status == 200
+        return _messages_for(self.receiver, self.sender)[before:]
+
+
+# What the citizen answers to each question of the open-case form, recognised by its
+# wording; any question offering an "/affirm" button (privacy notice, summary) is accepted.
+ANSWERS: list[tuple[str, str]] = [
+    ("qué trámite", '/inform{"procedure": "certificado-residencia"}'),
+    ("nombre", "Ana María Pérez"),
+    ("documento", "30123456"),
+    ("correo", "ana.perez@correo.com"),
+]
+
+
+def open_case(citizen: CallbackCitizen) -> str:
+    replies = citizen.say("quiero iniciar un trámite")
+    for _ in range(10):
+        text = "\n".join(m.get("text", "") for m in replies)
+        match = CODE_RE.search(text)
+        if match:
+            return match.group(0)
+        payloads = [b.get("payload", "") for m in replies for b in m.get("buttons", [])]
+        if any(p.startswith("/affirm") for p in payloads):
+            replies = citizen.say("/affirm")
+            continue
+        answer = next((a for key, a in ANSWERS if key in text.lower()), None)
+        assert answer is not None, f"unexpected question in the open-case form: {text!r}"
+        replies = citizen.say(answer)
+    raise AssertionError("the case was not created within 10 turns")
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def notifications_of(stack: Any, code: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{stack.backend_url}/staff/notifications", params={"case": code}, headers=ADMIN, timeout=10)
+    response.raise_for_status()
+    return list(response.json())
+
+
+def notification_messages(receiver: RecordingServer, citizen: CallbackCitizen, code: str) -> list[dict[str, Any]]:
+    return [m for m in _messages_for(receiver, citizen.sender) if code in m.get("text", "") and "novedades" in m.get("text", "")]
+
+
+def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(notify_stack: Any, receiver: RecordingServer) -> None:
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    code = open_case(citizen)
+
+    receiver.stop()  # the receiving side goes down: Rasa cannot deliver, so it answers 500
+    try:
+        response = httpx.post(
+            f"{notify_stack.backend_url}/staff/cases/{code}/status",
+            json={"status": "en_revision", "note": "Documentación completa"},
+            headers=OFFICER,
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        wait_for(lambda: any(n["attempts"] >= 2 for n in notifications_of(notify_stack, code)), 60, "two failed attempts")
+        [pending] = notifications_of(notify_stack, code)
+        assert pending["state"] in ("pending", "in_progress") and pending["last_error"] == "HTTP 500"
+    finally:
+        receiver.start()  # back on the same port
+
+    wait_for(lambda: notification_messages(receiver, citizen, code), 60, "the notification")
+    time.sleep(3)  # several more dispatcher rounds: nothing else may arrive
+    [message] = notification_messages(receiver, citizen, code)
+    assert "en revisión" in message["text"] and message["recipient_id"] == citizen.sender
+    assert [b["title"] for b in message.get("buttons", [])] == ["Ver estado"]
+    [row] = notifications_of(notify_stack, code)
+    assert row["state"] == "delivered" and row["attempts"] >= 3
+
+    # A second change is a second notification, again exactly once.
+    httpx.post(
+        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "aprobado"}, headers=OFFICER, timeout=30
+    ).raise_for_status()
+    wait_for(lambda: [m for m in notification_messages(receiver, citizen, code) if "aprobado" in m["text"]], 60, "the second notification")
+    time.sleep(2)
+    assert len(notification_messages(receiver, citizen, code)) == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Rasa 3.6's callback channel (rasa/core/channels/callback.py, CallbackOutput._persist_message) "
+        "logs and swallows 4xx/5xx answers from the receiver, so trigger_intent reports success and the "
+        "message is lost. Needs a callback connector whose output raises on non-2xx (connectors/ + "
+        "deploy/credentials.py, not owned by the case backend)."
+    ),
+)
+def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(notify_stack: Any, receiver: RecordingServer) -> None:
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    code = open_case(citizen)
+    receiver.fail_next, receiver.fail_status = 2, 503
+    httpx.post(
+        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "en_revision"}, headers=OFFICER, timeout=30
+    ).raise_for_status()
+    try:
+        wait_for(lambda: notification_messages(receiver, citizen, code), 30, "the notification")
+    finally:
+        receiver.fail_next = 0
+    time.sleep(2)
+    assert len(notification_messages(receiver, citizen, code)) == 1
