@@ -121,8 +121,13 @@ class PageHandler(BaseHTTPRequestHandler):
         self._send(target.read_bytes(), content_type)
 
 
+def make_server(port: int, rasa_url: str, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """The page server, bound but not yet serving (port 0 picks a free port)."""
+    return ThreadingHTTPServer((host, port), partial(PageHandler, rasa_url=rasa_url))
+
+
 def serve(port: int, rasa_url: str, host: str = "127.0.0.1") -> None:
-    server = ThreadingHTTPServer((host, port), partial(PageHandler, rasa_url=rasa_url))
+    server = make_server(port, rasa_url, host)
     try:
         server.serve_forever()
     finally:

@@ -49,6 +49,7 @@
   var MAX_HISTORY = 200; // messages kept in storage
   var HISTORY_TTL_MS = 24 * 60 * 60 * 1000; // forget a conversation idle for a day (shared computers)
   var REPLY_TIMEOUT_MS = 30000; // stop the typing indicator if nothing arrives
+  var ANNOUNCE_DELAY_MS = 300; // gather one turn's messages before announcing them
   var KEY_PREFIX = "ventanilla.";
 
   if (window.VentanillaWidget) {
@@ -322,9 +323,29 @@
   attachStyles(root);
   root.appendChild(container);
 
+  // Announcements wait a moment so that one turn's messages go out together and a
+  // message replaced right away (the plain source line) is never read out.
+  var pendingAnnouncements = [];
+  var announceTimer = null;
+
   function announce(text) {
-    announcer.appendChild(el("p", { text: text }));
-    while (announcer.childNodes.length > 4) announcer.removeChild(announcer.firstChild);
+    var item = { text: text };
+    pendingAnnouncements.push(item);
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(flushAnnouncements, ANNOUNCE_DELAY_MS);
+    return item;
+  }
+
+  function cancelAnnouncement(item) {
+    var index = pendingAnnouncements.indexOf(item);
+    if (index !== -1) pendingAnnouncements.splice(index, 1);
+  }
+
+  function flushAnnouncements() {
+    pendingAnnouncements.splice(0).forEach(function (item) {
+      announcer.appendChild(el("p", { text: item.text }));
+    });
+    while (announcer.childNodes.length > 8) announcer.removeChild(announcer.firstChild);
   }
 
   function scrollToEnd() {
@@ -573,6 +594,8 @@
     input.focus();
   });
 
+  var lastBotAnnouncement = null;
+
   /** One bot_uttered event (Rasa's wire format, plus {"custom": {...}} from our channel). */
   function receive(data) {
     if (!data || typeof data !== "object") return;
@@ -584,8 +607,9 @@
       .map(function (b) { return { title: b.title, payload: b.payload }; });
     var text = typeof data.text === "string" ? data.text.trim() : "";
     if (text || buttons.length) {
-      addMessage({ from: "bot", text: text, buttons: buttons });
-      if (text) announce(STRINGS.botSays + text);
+      var message = { from: "bot", text: text, buttons: buttons };
+      addMessage(message);
+      if (text) lastBotAnnouncement = { message: message, item: announce(STRINGS.botSays + text) };
       if (buttons.length) announce(STRINGS.optionsAnnounce + buttons.map(function (b) { return b.title; }).join(", "));
     }
     var custom = data.custom;
@@ -605,6 +629,7 @@
     if (previous && previous.from === "bot" && !(previous.buttons && previous.buttons.length) &&
         typeof source.url === "string" && source.url && String(previous.text || "").indexOf(source.url) !== -1) {
       conversation.messages.pop();
+      if (lastBotAnnouncement && lastBotAnnouncement.message === previous) cancelAnnouncement(lastBotAnnouncement.item);
       var nodes = log.querySelectorAll(".vw-msg");
       var last = nodes[nodes.length - 1];
       if (last) last.parentNode.removeChild(last);
