@@ -39,6 +39,10 @@ CHROMIUM_ARGS = [
 SHOTS = ROOT / "var" / "browser"
 REPLY_TIMEOUT_MS = 60_000  # first answers may wait for the embedding model to warm up
 PASSPORT_QUESTION = "que necesito para sacar el pasaporte por primera vez"
+LOG_SCROLLED_TO_END = """() => {
+  const log = document.querySelector('#ventanilla-widget').shadowRoot.querySelector('.vw-log');
+  return log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +157,12 @@ def test_widget_keyboard_conversation_with_source_buttons_and_reload(stack: Any,
     page.keyboard.press("Enter")
     expect(widget.log.locator(".vw-user").last).to_have_text(re.compile(r"^\s*(Usted: )?Ver requisitos\s*$"))
     expect(requirements).to_be_disabled()  # answered choices cannot be sent twice
+    assert widget.has_focus(widget.input), "tras elegir una opción, el foco vuelve al campo de texto"
     expect(widget.sources).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
     expect(widget.log).to_contain_text("Requisitos")
+    expect(widget.log.locator(".vw-bot", has_text="¿Qué más quiere hacer?")).to_have_count(2)  # the turn is complete
 
+    page.wait_for_function(LOG_SCROLLED_TO_END)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "widget-conversation.png"))
 
@@ -260,7 +267,7 @@ def test_widget_passes_axe_and_respects_reduced_motion(browser: Any, stack: Any)
         tab.close()
 
 
-def test_widget_shows_text_as_text_and_links_only_http(stack: Any, tab: Tab) -> None:
+def test_widget_shows_text_as_text_links_only_http_and_clears(stack: Any, tab: Tab) -> None:
     page = tab.page
     page.goto(stack.web_url)
     widget = Widget(page)
@@ -275,6 +282,14 @@ def test_widget_shows_text_as_text_and_links_only_http(stack: Any, tab: Tab) -> 
     assert links.first.get_attribute("href") == "https://example.org/ok"
     page.wait_for_timeout(200)
     assert page.evaluate("window.__pwned") is None
+
+    # "Borrar la conversación" (for shared computers): history and session are gone.
+    old_session = widget.session_id()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Borrar la conversación").click()
+    expect(widget.log.locator(".vw-user")).to_have_count(0)
+    expect(widget.log).to_contain_text("trámites", timeout=REPLY_TIMEOUT_MS)  # a new greeting
+    assert widget.session_id() != old_session
     assert not tab.errors
 
 
@@ -303,3 +318,33 @@ def test_rasa_webchat_from_npm_works_against_our_server(stack: Any, tab: Tab) ->
     expect(page.locator(".rw-response", has_text="Fuente:")).to_have_count(2)
     expect(responses).to_have_count(count)
     assert not tab.errors
+
+
+SOCKET_AS_ANOTHER_SESSION = """async ([url, victim]) => {
+  const socket = io(url, {path: '/socket.io/', forceNew: true, transports: ['websocket']});
+  const confirmed = await new Promise((resolve) => {
+    socket.on('session_confirm', resolve);
+    socket.on('connect', () => socket.emit('session_request', {session_id: 'not a valid id!'}));
+  });
+  socket.emit('user_uttered', {message: 'mensaje ajeno', session_id: victim});
+  socket.emit('user_uttered', {message: 'mensaje propio', session_id: confirmed});
+  await new Promise((resolve) => socket.on('bot_uttered', resolve));
+  socket.disconnect();
+  return confirmed;
+}"""
+
+
+def test_a_socket_cannot_speak_for_another_session(stack: Any, tab: Tab) -> None:
+    """connectors/socketio.py binds each socket to the session it asked for."""
+    page = tab.page
+    page.goto(stack.web_url)
+    widget = Widget(page)
+    widget.launcher.click()
+    expect(widget.log).to_contain_text("trámites", timeout=REPLY_TIMEOUT_MS)
+    victim = widget.session_id()
+
+    own = page.evaluate(SOCKET_AS_ANOTHER_SESSION, [stack.rasa_url, victim])
+    assert re.fullmatch(r"[0-9a-f]{32}", own), own  # a malformed id is replaced by a new one
+    assert "mensaje propio" in tracker_user_texts(stack.rasa_url, own)
+    assert "mensaje ajeno" not in tracker_user_texts(stack.rasa_url, victim)
+    assert "mensaje ajeno" not in tracker_user_texts(stack.rasa_url, own)

@@ -385,6 +385,7 @@
         var choice = el("button", { type: "button", className: "vw-choice", text: button.title });
         choice.addEventListener("click", function () {
           sendText(button.title, button.payload);
+          input.focus(); // the pressed button is now disabled: keep keyboard users in the chat
         });
         group.appendChild(choice);
       });
