@@ -7,8 +7,11 @@ may mark it delivered or failed. A crash between Rasa's answer and our commit ma
 the row due again after its lease, so delivery is at-least-once at that single
 point and exactly-once everywhere else.
 
-Delivery: ``POST {rasa}/conversations/{sender}/trigger_intent?output_channel={channel}``
-with the ``case_status_changed`` intent. Rasa runs the rule in
+Delivery: first ``GET {rasa}/conversations/{sender}/tracker`` - when the citizen is in
+the middle of a form, or a person has taken the conversation over (paused), the
+notification waits (``notify_defer_seconds``, at most ``notify_max_defer_seconds``)
+instead of interrupting; then ``POST {rasa}/conversations/{sender}/trigger_intent?
+output_channel={channel}`` with the ``case_status_changed`` intent. Rasa runs the rule in
 bot/dialogue/notifications.yml and sends the response through the channel the
 case was opened on. Rasa answers 500 when the channel's send fails, so a channel
 outage is retried here like a Rasa outage.
@@ -46,12 +49,15 @@ class Claimed:
     to_status: str
     channel: str
     sender_id: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
 class DeliveryResult:
     ok: bool
     error: str | None = None
+    # Not an error: the conversation is busy (a form, a human agent); try again later.
+    deferred: bool = False
 
 
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
@@ -92,12 +98,21 @@ class OutboxStore:
                 if result.rowcount != 1:  # type: ignore[attr-defined]
                     continue  # another dispatcher took it
                 row = session.execute(
-                    select(NotificationOutbox.attempts, NotificationOutbox.to_status, Case.code, Case.channel, Case.sender_id)
+                    select(
+                        NotificationOutbox.attempts,
+                        NotificationOutbox.to_status,
+                        NotificationOutbox.created_at,
+                        Case.code,
+                        Case.channel,
+                        Case.sender_id,
+                    )
                     .join(Case, Case.id == NotificationOutbox.case_id)
                     .where(NotificationOutbox.id == outbox_id)
                 ).one()
                 claimed.append(
-                    Claimed(outbox_id, token, row.attempts, row.code, row.to_status, row.channel, row.sender_id)
+                    Claimed(
+                        outbox_id, token, row.attempts, row.code, row.to_status, row.channel, row.sender_id, row.created_at
+                    )
                 )
         return claimed
 
@@ -124,6 +139,16 @@ class OutboxStore:
     def mark_cancelled(self, item: Claimed, reason: str) -> bool:
         return self._finish(item, state=OutboxState.CANCELLED, last_error=reason[:200])
 
+    def mark_deferred(self, item: Claimed, reason: str, now: datetime | None = None) -> bool:
+        """Back to the queue without counting an attempt (nothing failed)."""
+        now = now or datetime.now(timezone.utc)
+        return self._finish(
+            item,
+            state=OutboxState.PENDING,
+            next_attempt_at=now + timedelta(seconds=self._settings.notify_defer_seconds),
+            last_error=reason[:200],
+        )
+
     def mark_failed(self, item: Claimed, error: str, now: datetime | None = None) -> bool:
         now = now or datetime.now(timezone.utc)
         attempts = item.attempts + 1
@@ -147,12 +172,45 @@ class RasaNotifier:
         self._client = client
         self._settings = settings
 
-    async def send(self, item: Claimed) -> DeliveryResult:
-        assert item.sender_id is not None
-        url = f"{self._settings.rasa_url.rstrip('/')}/conversations/{quote(item.sender_id, safe='')}/trigger_intent"
-        params = {"output_channel": item.channel}
+    def _conversation_url(self, sender_id: str) -> str:
+        return f"{self._settings.rasa_url.rstrip('/')}/conversations/{quote(sender_id, safe='')}"
+
+    def _params(self, **values: str) -> dict[str, str]:
         if self._settings.rasa_token:
-            params["token"] = self._settings.rasa_token
+            values["token"] = self._settings.rasa_token
+        return values
+
+    async def busy_reason(self, sender_id: str) -> str | None:
+        """'in a form' / 'with a person' when now is a bad moment to interrupt, else None.
+
+        Raises httpx.HTTPError (or returns via the status check) when Rasa cannot say.
+        """
+        response = await self._client.get(
+            f"{self._conversation_url(sender_id)}/tracker", params=self._params(include_events="NONE")
+        )
+        response.raise_for_status()
+        tracker = response.json()  # holds slots (personal data): read two fields, log nothing
+        if tracker.get("paused"):
+            return "conversation with a person"
+        if (tracker.get("active_loop") or {}).get("name"):
+            return "conversation in a form"
+        return None
+
+    async def send(self, item: Claimed, now: datetime | None = None) -> DeliveryResult:
+        assert item.sender_id is not None
+        now = now or datetime.now(timezone.utc)
+        waited = (now - item.created_at).total_seconds()
+        if waited < self._settings.notify_max_defer_seconds:
+            try:
+                busy = await self.busy_reason(item.sender_id)
+            except httpx.HTTPStatusError as exc:
+                return DeliveryResult(False, f"tracker HTTP {exc.response.status_code}")
+            except (httpx.HTTPError, ValueError) as exc:
+                return DeliveryResult(False, f"{type(exc).__name__}")
+            if busy:
+                return DeliveryResult(False, f"deferred: {busy}", deferred=True)
+        url = f"{self._conversation_url(item.sender_id)}/trigger_intent"
+        params = self._params(output_channel=item.channel)
         body = {
             "name": notifications.INTENT,
             "entities": notifications.trigger_entities(item.case_code, item.to_status),
@@ -184,6 +242,10 @@ class Dispatcher:
                 await asyncio.to_thread(self.store.mark_cancelled, item, "no recipient")
                 continue
             result = await notifier.send(item)
+            if result.deferred:
+                await asyncio.to_thread(self.store.mark_deferred, item, result.error or "deferred")
+                logger.info("notification %d deferred (%s)", item.outbox_id, result.error)
+                continue
             if result.ok:
                 if not await asyncio.to_thread(self.store.mark_delivered, item):
                     logger.warning("notification %d delivered after its lease expired", item.outbox_id)

@@ -92,6 +92,11 @@ class BackendSettings(StoreSettings):
     # A row being delivered is reclaimed after this long (the process died mid-delivery).
     notify_lease_seconds: float = 60.0
     notify_timeout_seconds: float = 20.0
+    # While the citizen is in the middle of a form (or a person has taken the conversation
+    # over), a notification waits this long and checks again, for at most notify_max_defer_seconds
+    # after the status change; then it is delivered anyway.
+    notify_defer_seconds: float = 30.0
+    notify_max_defer_seconds: float = 1800.0
     # Channels that cannot push a message on their own (request/response only).
     notify_skip_channels: str = "rest,cmdline"
 

@@ -33,6 +33,9 @@ class RecordingServer:
     fail_next: int = 0
     fail_status: int = 500
     calls: list[Call] = field(default_factory=list)
+    # What GET requests (Rasa's /conversations/<id>/tracker) answer.
+    tracker: dict[str, Any] = field(default_factory=lambda: {"paused": False, "active_loop": {}})
+    gets: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,6 +64,16 @@ class RecordingServer:
                     fake.calls.append(Call(parsed.path, parse_qs(parsed.query), body, status))
                 payload = json.dumps({"tracker": {"sender_id": "x"}} if status == 200 else {"error": "boom"}).encode()
                 self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                with fake._lock:
+                    fake.gets.append(self.path)
+                    payload = json.dumps(fake.tracker).encode()
+                self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -122,6 +122,40 @@ def test_rasa_down_delays_the_notification_but_does_not_lose_it(
     assert _outbox(engine)[0].state == OutboxState.DELIVERED
 
 
+@pytest.mark.parametrize(
+    ("tracker", "reason"),
+    [
+        ({"paused": False, "active_loop": {"name": "open_case_form"}}, "deferred: conversation in a form"),
+        ({"paused": True, "active_loop": {}}, "deferred: conversation with a person"),
+    ],
+)
+def test_a_busy_conversation_is_not_interrupted(
+    repo: SqlCaseRepository, engine: Engine, database: Database, fake_rasa: FakeRasa, tracker: dict[str, object], reason: str
+) -> None:
+    _changed_case(repo, engine)
+    fake_rasa.tracker = tracker
+    settings = _settings(database, fake_rasa.url, notify_defer_seconds=0.05)
+    dispatcher = Dispatcher(engine, settings)
+    asyncio.run(_drain(dispatcher, settings, rounds=10))
+    [row] = _outbox(engine)
+    assert fake_rasa.calls == [] and len(fake_rasa.gets) >= 2
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.PENDING, 0, reason)
+    assert fake_rasa.gets[0] == "/conversations/tg-42/tracker?include_events=NONE"
+    fake_rasa.tracker = {"paused": False, "active_loop": {}}  # the form ended
+    asyncio.run(_drain(dispatcher, settings))
+    assert len(fake_rasa.delivered()) == 1 and _outbox(engine)[0].state == OutboxState.DELIVERED
+
+
+def test_a_notification_deferred_too_long_is_delivered_anyway(
+    repo: SqlCaseRepository, engine: Engine, database: Database, fake_rasa: FakeRasa
+) -> None:
+    _changed_case(repo, engine)
+    fake_rasa.tracker = {"paused": False, "active_loop": {"name": "open_case_form"}}
+    settings = _settings(database, fake_rasa.url, notify_max_defer_seconds=0)
+    asyncio.run(_drain(Dispatcher(engine, settings), settings))
+    assert len(fake_rasa.delivered()) == 1 and fake_rasa.gets == []
+
+
 def test_after_too_many_attempts_the_notification_is_parked_as_failed(
     repo: SqlCaseRepository, engine: Engine, database: Database, fake_rasa: FakeRasa
 ) -> None:

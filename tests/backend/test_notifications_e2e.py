@@ -59,6 +59,7 @@ def notify_stack(test_model: Path, kb_index_dir: Path, receiver: RecordingServer
             "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
             "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
             "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
+            "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
         },
     )
     try:
@@ -177,6 +178,30 @@ def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(notify
     assert len(notification_messages(receiver, citizen, code)) == 2
 
 
+def test_a_citizen_in_the_middle_of_a_form_is_told_after_it(notify_stack: Any, receiver: RecordingServer) -> None:
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    code = open_case(citizen)
+    assert "qué trámite" in " ".join(m.get("text", "") for m in citizen.say("quiero iniciar otro trámite")).lower()
+
+    httpx.post(
+        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "en_revision"}, headers=OFFICER, timeout=30
+    ).raise_for_status()
+    wait_for(
+        lambda: any((n["last_error"] or "").startswith("deferred") for n in notifications_of(notify_stack, code)),
+        30,
+        "the dispatcher to see the open form",
+    )
+    time.sleep(1.5)
+    assert notification_messages(receiver, citizen, code) == []  # the form is not interrupted
+    [row] = notifications_of(notify_stack, code)
+    assert row["attempts"] == 0 and row["state"] in ("pending", "in_progress")
+
+    citizen.say("/cancel")  # the citizen leaves the form
+    wait_for(lambda: notification_messages(receiver, citizen, code), 30, "the notification after the form")
+    time.sleep(1.5)
+    assert len(notification_messages(receiver, citizen, code)) == 1
+
+
 @pytest.mark.xfail(
     strict=True,
     reason=(
@@ -194,7 +219,7 @@ def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(no
         f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "en_revision"}, headers=OFFICER, timeout=30
     ).raise_for_status()
     try:
-        wait_for(lambda: notification_messages(receiver, citizen, code), 30, "the notification")
+        wait_for(lambda: notification_messages(receiver, citizen, code), 15, "the notification")
     finally:
         receiver.fail_next = 0
     time.sleep(2)
