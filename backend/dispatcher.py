@@ -258,6 +258,8 @@ class Dispatcher:
         return len(claimed)
 
     async def run(self) -> None:
+        # httpx logs every request URL at INFO, and ours contain the citizen's channel id.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         timeout = httpx.Timeout(self._settings.notify_timeout_seconds, connect=5.0)
         client = self._client or httpx.AsyncClient(timeout=timeout)
         notifier = RasaNotifier(client, self._settings)

@@ -90,7 +90,7 @@ class BackendSettings(StoreSettings):
     # After this many failed attempts a notification is parked as "failed" (admins can retry it).
     notify_max_attempts: int = 100
     # A row being delivered is reclaimed after this long (the process died mid-delivery).
-    notify_lease_seconds: float = 60.0
+    notify_lease_seconds: float = 90.0
     notify_timeout_seconds: float = 20.0
     # While the citizen is in the middle of a form (or a person has taken the conversation
     # over), a notification waits this long and checks again, for at most notify_max_defer_seconds
@@ -99,6 +99,14 @@ class BackendSettings(StoreSettings):
     notify_max_defer_seconds: float = 1800.0
     # Channels that cannot push a message on their own (request/response only).
     notify_skip_channels: str = "rest,cmdline"
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_delivery(self) -> "BackendSettings":
+        # A delivery (tracker check + trigger) must end before another dispatcher may
+        # take the row over, or the citizen could be told twice.
+        if self.notify_lease_seconds <= 2 * self.notify_timeout_seconds:
+            raise ValueError("VENTANILLA_NOTIFY_LEASE_SECONDS must be more than twice VENTANILLA_NOTIFY_TIMEOUT_SECONDS")
+        return self
 
     @property
     def skip_channels(self) -> frozenset[str]:
