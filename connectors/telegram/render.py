@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 from connectors.common import messages
 from connectors.common.buttons import Choice, choices_from, shorten
@@ -38,7 +38,7 @@ class PhotoPlan:
     url: str
 
 
-Plan = Any  # TextPlan | PhotoPlan (kept simple for Python 3.10's runtime)
+Plan = Union[TextPlan, PhotoPlan]
 
 
 def escape(text: str) -> str:

@@ -183,3 +183,33 @@ def tg_press(chat_id: int, data: str, *, inline: bool = False) -> dict[str, Any]
     else:
         query["message"] = {"message_id": 7, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "text": "¿Qué más quiere hacer?"}
     return {"update_id": next_update_id(), "callback_query": query}
+
+
+def domain_response(name: str) -> dict[str, Any]:
+    """The first variant of a response in bot/domain/*.yml (so the tests follow its wording)."""
+    import yaml
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "bot" / "domain").glob("*.yml")):
+        responses = (yaml.safe_load(path.read_text()) or {}).get("responses") or {}
+        if name in responses:
+            return dict(responses[name][0])
+    raise KeyError(name)
+
+
+# Buttons used to check the exact rendering, independent of the dialogue's wording.
+MENU_BUTTONS = [
+    {"title": "Consultar un trámite", "payload": "/ask_procedure"},
+    {"title": "Iniciar un trámite", "payload": "/open_case"},
+    {"title": "Ver cómo va mi trámite", "payload": "/check_case_status"},
+]
+
+
+def last_user(stack: Any, sender: str) -> dict[str, Any]:
+    """The last ``user`` event of a conversation: what the channel handed to Rasa."""
+    said = [e for e in tracker(stack, sender)["events"] if e["event"] == "user"]
+    assert said, f"no user message reached Rasa for {sender}"
+    return said[-1]
+
+
+def intent_of(event: dict[str, Any]) -> str:
+    return str(event["parse_data"]["intent"]["name"])

@@ -16,19 +16,23 @@ import pytest
 from connectors.common import messages
 from tests.channels.conftest import (
     FIXTURES,
+    MENU_BUTTONS,
     bot_says,
+    domain_response,
     new_chat_id,
     next_update_id,
     post_telegram,
     tg_press,
     tg_text,
+    intent_of,
+    last_user,
     tracker,
 )
 from tests.channels.fakes import FakeTelegram, Recorded, telegram_rate_limited, telegram_server_error
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-HELP_KEYBOARD = {
+MENU_KEYBOARD = {
     "inline_keyboard": [
         [{"text": "Consultar un trámite", "callback_data": "/ask_procedure"}],
         [{"text": "Iniciar un trámite", "callback_data": "/open_case"}],
@@ -76,16 +80,23 @@ def test_every_example_update_is_handled_or_ignored(channel_stack: Any, fake_tel
     assert any(e.get("parse_data", {}).get("intent", {}).get("name") == "greet" for e in tracker(channel_stack, "1111111")["events"] if e["event"] == "user")
 
 
-def test_start_greets_with_an_inline_keyboard(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
+def test_buttons_become_an_inline_keyboard(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
+    chat = new_chat_id()
+    mark = fake_telegram.mark()
+    bot_says(channel_stack, str(chat), "telegram", "¿Qué necesita?", buttons=MENU_BUTTONS)
+    [sent] = sent_to(fake_telegram, mark, chat)
+    assert sent.path == "/bot123456:TEST-token_for-tests/sendMessage"
+    assert sent.body == {"chat_id": str(chat), "text": "¿Qué necesita?", "parse_mode": "HTML", "reply_markup": MENU_KEYBOARD}
+
+
+def test_start_is_a_greeting(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
     chat = new_chat_id()
     mark = fake_telegram.mark()
     status, body = post_telegram(channel_stack, tg_text(chat, "/start"))
     assert (status, body["status"]) == (200, "processed")
-    greeting, help_message = sent_to(fake_telegram, mark, chat)
-    assert greeting.path == "/bot123456:TEST-token_for-tests/sendMessage"
-    assert greeting.body == {"chat_id": str(chat), "text": "¡Hola! Soy el asistente virtual de la Municipalidad de Ejemplo.", "parse_mode": "HTML"}
-    assert help_message.body["reply_markup"] == HELP_KEYBOARD
-    assert help_message.body["text"].startswith("Puedo responder sus preguntas sobre trámites")
+    assert intent_of(last_user(channel_stack, str(chat))) == "greet"
+    replies = sent_to(fake_telegram, mark, chat)
+    assert replies[0].body == {"chat_id": str(chat), "text": html.escape(domain_response("utter_greet")["text"], quote=False), "parse_mode": "HTML"}
 
 
 def test_press_on_an_inline_message_without_message_is_answered(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
@@ -95,31 +106,41 @@ def test_press_on_an_inline_message_without_message_is_answered(channel_stack: A
     assert "message" not in press["callback_query"]
     status, body = post_telegram(channel_stack, press)
     assert (status, body["status"]) == (200, "processed")
+    assert intent_of(last_user(channel_stack, str(chat))) == "help"
     [ack] = fake_telegram.since(mark, "answerCallbackQuery")
     assert ack.body == {"callback_query_id": press["callback_query"]["id"]}
-    [reply] = sent_to(fake_telegram, mark, chat)  # sent to the presser's private chat
-    assert reply.body["reply_markup"] == HELP_KEYBOARD
-    assert ack.at <= reply.at  # the spinner stops before the bot answers
+    replies = sent_to(fake_telegram, mark, chat)  # sent to the presser's private chat
+    help_response = domain_response("utter_help")
+    assert replies[0].body["text"] == html.escape(help_response["text"], quote=False)
+    payloads = [b["payload"] for b in help_response.get("buttons", [])]
+    if payloads:
+        assert [row[0]["callback_data"] for row in replies[0].body["reply_markup"]["inline_keyboard"]] == payloads
+    assert ack.at <= replies[0].at  # the spinner stops before the bot answers
 
 
 def test_long_payloads_travel_as_references_and_come_back(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
     chat = new_chat_id()
+    requirements = '/ask_procedure{"procedure": "licencia-conducir-renovacion", "kb_section": "requirements"}'
+    assert len(requirements.encode()) > 64
     mark = fake_telegram.mark()
-    post_telegram(channel_stack, tg_text(chat, "cuanto sale renovar la licencia de conducir"))
-    keyboards = [r.body["reply_markup"]["inline_keyboard"] for r in sent_to(fake_telegram, mark, chat) if "reply_markup" in r.body]
-    buttons = {row[0]["text"]: row[0]["callback_data"] for keyboard in keyboards for row in keyboard}
-    assert "Ver requisitos" in buttons, buttons
-    assert all(len(data.encode()) <= 64 for data in buttons.values())
-    assert buttons["Ver requisitos"].startswith("ref:")  # /ask_procedure{"procedure": ..., "kb_section": ...} is longer than 64 bytes
-    assert any("Fuente:" in r.body["text"] for r in sent_to(fake_telegram, mark, chat))
+    bot_says(
+        channel_stack, str(chat), "telegram", "¿Qué más quiere hacer?",
+        buttons=[{"title": "Ver requisitos", "payload": requirements}, {"title": "Hablar con una persona", "payload": "/human_handoff"}],
+    )
+    [offer] = sent_to(fake_telegram, mark, chat)
+    keyboard = offer.body["reply_markup"]["inline_keyboard"]
+    reference = keyboard[0][0]["callback_data"]
+    assert reference.startswith("ref:") and len(reference.encode()) <= 64
+    assert keyboard == [[{"text": "Ver requisitos", "callback_data": reference}], [{"text": "Hablar con una persona", "callback_data": "/human_handoff"}]]
 
     mark = fake_telegram.mark()
-    status, body = post_telegram(channel_stack, tg_press(chat, buttons["Ver requisitos"]))
+    status, body = post_telegram(channel_stack, tg_press(chat, reference))
     assert (status, body["status"]) == (200, "processed")
-    latest = tracker(channel_stack, str(chat))["latest_message"]
-    assert latest["intent"]["name"] == "ask_procedure"
-    assert {e["entity"]: e["value"] for e in latest["entities"]}.get("kb_section") == "requirements"
-    assert any("Fuente:" in r.body["text"] for r in sent_to(fake_telegram, mark, chat))
+    latest = last_user(channel_stack, str(chat))
+    assert latest["text"] == requirements  # the press reached Rasa as the full payload
+    assert intent_of(latest) == "ask_procedure"
+    assert {e["entity"]: e["value"] for e in latest["parse_data"]["entities"]} == {"procedure": "licencia-conducir-renovacion", "kb_section": "requirements"}
+    assert sent_to(fake_telegram, mark, chat)  # and the bot answered
     assert len(fake_telegram.since(mark, "answerCallbackQuery")) == 1
 
 
@@ -169,8 +190,9 @@ def test_group_messages_and_typed_intents(channel_stack: Any, fake_telegram: Fak
 
     chat = new_chat_id()
     post_telegram(channel_stack, tg_text(chat, '/open_case{"procedure": "pasaporte-emision"}'))
-    latest = tracker(channel_stack, str(chat))["latest_message"]
-    assert not latest["text"].startswith("/")  # typed text never becomes an intent payload
+    [said] = [e for e in tracker(channel_stack, str(chat))["events"] if e["event"] == "user"]
+    assert said["text"] == 'open_case{"procedure": "pasaporte-emision"}'  # typed text never becomes an intent payload
+    assert said["parse_data"]["entities"] == [] or all(e.get("extractor") for e in said["parse_data"]["entities"])
 
 
 def test_long_text_is_split_and_escaped_with_the_keyboard_last(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
@@ -211,3 +233,17 @@ def test_failed_sends_never_become_a_5xx(channel_stack: Any, fake_telegram: Fake
     fake_telegram.fail_next("sendMessage", *[telegram_server_error()] * 4)
     status, body = post_telegram(channel_stack, tg_text(chat, "hola"))
     assert status == 200 and body["status"] == "error"
+
+
+def test_updates_python_telegram_bot_cannot_parse_are_still_handled(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
+    chat = new_chat_id()
+    odd = tg_text(chat, "hola")
+    odd["message"]["date"] = "ayer"  # not a Unix time: python-telegram-bot's types refuse it
+    mark = fake_telegram.mark()
+    status, body = post_telegram(channel_stack, odd)
+    assert (status, body["status"]) == (200, "processed")
+    assert sent_to(fake_telegram, mark, chat)
+    status, body = post_telegram(channel_stack, {"update_id": next_update_id(), "message": "no es un mensaje"})
+    assert (status, body["status"]) == (200, "ignored")
+    status, body = post_telegram(channel_stack, {"no": "update"})
+    assert status == 400

@@ -19,15 +19,19 @@ from connectors.common.privacy import pseudonym
 from connectors.whatsapp.webhook import sign
 from tests.channels.conftest import (
     FIXTURES,
+    MENU_BUTTONS,
     WA_APP_SECRET,
     WA_PHONE_ID,
     WA_TEMPLATE,
     WA_VERIFY_TOKEN,
     bot_says,
+    domain_response,
     http,
     new_wa_id,
     next_message_id,
     post_whatsapp,
+    intent_of,
+    last_user,
     tracker,
     wa_message,
     wa_text,
@@ -36,11 +40,11 @@ from tests.channels.fakes import FakeGraph, Recorded, graph_error
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-HELP_BUTTONS = {
+MENU_REPLY_BUTTONS = {
     "type": "interactive",
     "interactive": {
         "type": "button",
-        "body": {"text": "Puedo responder sus preguntas sobre trámites (requisitos, costos, plazos y dónde hacerlos), iniciar una solicitud y decirle cómo va su trámite. ¿Qué necesita?"},
+        "body": {"text": "¿Qué necesita?"},
         "action": {
             "buttons": [
                 {"type": "reply", "reply": {"id": "/ask_procedure", "title": "Consultar un trámite"}},
@@ -153,26 +157,34 @@ def test_examples_addressed_to_another_number_are_ignored(channel_stack: Any, fa
 # --- conversations -----------------------------------------------------------------------
 
 
-def test_greeting_gets_text_and_reply_buttons(channel_stack: Any, fake_graph: FakeGraph) -> None:
+def test_greeting_is_answered(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     mark = fake_graph.mark()
     status, reply = post_whatsapp(channel_stack, wa_text(wa_id, "hola"))
     assert status == 200 and reply["messages"] == 1
-    greeting, help_message = sent_to(fake_graph, mark, wa_id)
+    greeting = sent_to(fake_graph, mark, wa_id)[0]
     assert greeting.path == f"/v23.0/{WA_PHONE_ID}/messages"
     assert greeting.headers["Authorization"] == "Bearer EAA-test-access-token"
-    assert content(greeting) == {"type": "text", "text": {"body": "¡Hola! Soy el asistente virtual de la Municipalidad de Ejemplo.", "preview_url": False}}
-    assert content(help_message) == HELP_BUTTONS
+    assert content(greeting) == {"type": "text", "text": {"body": domain_response("utter_greet")["text"], "preview_url": False}}
+
+
+def test_up_to_three_choices_become_reply_buttons(channel_stack: Any, fake_graph: FakeGraph) -> None:
+    wa_id = new_wa_id()
+    post_whatsapp(channel_stack, wa_text(wa_id, "hola"))  # opens the 24-hour window
+    mark = fake_graph.mark()
+    bot_says(channel_stack, wa_id, "whatsapp", "¿Qué necesita?", buttons=MENU_BUTTONS)
+    [sent] = sent_to(fake_graph, mark, wa_id)
+    assert content(sent) == MENU_REPLY_BUTTONS
 
 
 def test_button_and_list_replies_reach_the_bot_as_payloads(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     mark = fake_graph.mark()
     post_whatsapp(channel_stack, wa_message(wa_id, {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "/help", "title": "Ayuda"}}}))
-    assert tracker(channel_stack, wa_id)["latest_message"]["intent"]["name"] == "help"
-    assert content(sent_to(fake_graph, mark, wa_id)[-1]) == HELP_BUTTONS
+    assert intent_of(last_user(channel_stack, wa_id)) == "help"
+    assert sent_to(fake_graph, mark, wa_id)  # answered
     post_whatsapp(channel_stack, wa_message(wa_id, {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "/greet", "title": "Hola"}}}))
-    assert tracker(channel_stack, wa_id)["latest_message"]["intent"]["name"] == "greet"
+    assert intent_of(last_user(channel_stack, wa_id)) == "greet"
 
 
 def test_four_to_ten_choices_become_a_list(channel_stack: Any, fake_graph: FakeGraph) -> None:
@@ -225,7 +237,8 @@ def test_more_choices_become_a_numbered_menu_answered_by_number(channel_stack: A
     mark = fake_graph.mark()
     post_whatsapp(channel_stack, wa_text(wa_id, "2"))
     assert user_texts(channel_stack, wa_id)[-1] == "/help"  # the number became option 2's payload
-    assert content(sent_to(fake_graph, mark, wa_id)[-1]) == HELP_BUTTONS
+    assert intent_of(last_user(channel_stack, wa_id)) == "help"
+    assert sent_to(fake_graph, mark, wa_id)  # answered
     post_whatsapp(channel_stack, wa_text(wa_id, "2"))
     assert user_texts(channel_stack, wa_id)[-1] == "2"  # the menu was for one answer only
 
@@ -244,7 +257,7 @@ def test_long_text_is_split(channel_stack: Any, fake_graph: FakeGraph) -> None:
 def test_location_becomes_a_user_message_and_media_get_a_polite_reply(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     post_whatsapp(channel_stack, wa_message(wa_id, {"type": "location", "location": {"latitude": -34.6037, "longitude": -58.3816, "name": "Municipalidad"}}))
-    latest = tracker(channel_stack, wa_id)["latest_message"]
+    latest = last_user(channel_stack, wa_id)
     assert latest["text"] == "Ubicación compartida: Municipalidad"
     assert latest["metadata"]["location"] == {"latitude": -34.6037, "longitude": -58.3816, "name": "Municipalidad"}
     mark = fake_graph.mark()
