@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from deploy.webpage import make_server
 from tests.browser.proxy import TcpProxy, tcp_proxy
 from tests.conftest import IN_CI, ROOT
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -52,7 +50,7 @@ def browser() -> Iterator[Any]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
