@@ -234,28 +234,38 @@ class Dispatcher:
         self._client = client
         self._stop = asyncio.Event()
 
-    async def run_once(self, notifier: RasaNotifier) -> int:
-        """Delivers what is due now; returns how many rows were attempted."""
-        claimed = await asyncio.to_thread(self.store.claim_due)
-        for item in claimed:
-            if item.sender_id is None:  # erased or anonymized since it was queued
-                await asyncio.to_thread(self.store.mark_cancelled, item, "no recipient")
-                continue
-            result = await notifier.send(item)
-            if result.deferred:
-                await asyncio.to_thread(self.store.mark_deferred, item, result.error or "deferred")
-                logger.info("notification %d deferred (%s)", item.outbox_id, result.error)
-                continue
-            if result.ok:
-                if not await asyncio.to_thread(self.store.mark_delivered, item):
-                    logger.warning("notification %d delivered after its lease expired", item.outbox_id)
-                logger.info("notification %d delivered attempt=%d", item.outbox_id, item.attempts + 1)
-            else:
-                await asyncio.to_thread(self.store.mark_failed, item, result.error or "error")
-                logger.info(
-                    "notification %d not delivered attempt=%d error=%s", item.outbox_id, item.attempts + 1, result.error
-                )
-        return len(claimed)
+    async def run_once(self, notifier: RasaNotifier, max_rows: int = 20) -> int:
+        """Delivers what is due now (up to ``max_rows``); returns how many rows were attempted.
+
+        Rows are claimed one at a time, right before their delivery, so a claim's lease
+        only has to cover one delivery however long the queue is.
+        """
+        attempted = 0
+        while attempted < max_rows:
+            claimed = await asyncio.to_thread(self.store.claim_due, 1)
+            if not claimed:
+                break
+            attempted += 1
+            await self._deliver(notifier, claimed[0])
+        return attempted
+
+    async def _deliver(self, notifier: RasaNotifier, item: Claimed) -> None:
+        if item.sender_id is None:  # erased or anonymized since it was queued
+            await asyncio.to_thread(self.store.mark_cancelled, item, "no recipient")
+            return
+        result = await notifier.send(item)
+        if result.deferred:
+            await asyncio.to_thread(self.store.mark_deferred, item, result.error or "deferred")
+            logger.info("notification %d deferred (%s)", item.outbox_id, result.error)
+        elif result.ok:
+            if not await asyncio.to_thread(self.store.mark_delivered, item):
+                logger.warning("notification %d delivered after its lease expired", item.outbox_id)
+            logger.info("notification %d delivered attempt=%d", item.outbox_id, item.attempts + 1)
+        else:
+            await asyncio.to_thread(self.store.mark_failed, item, result.error or "error")
+            logger.info(
+                "notification %d not delivered attempt=%d error=%s", item.outbox_id, item.attempts + 1, result.error
+            )
 
     async def run(self) -> None:
         # httpx logs every request URL at INFO, and ours contain the citizen's channel id.
