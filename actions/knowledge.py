@@ -1,12 +1,20 @@
 """Answers questions about procedures from the knowledge base, citing the source.
 
-The bot never states a requirement it did not find: below the abstention
-threshold it says it is not sure, offers the closest procedures and a person.
+An answer is: the most relevant passage (never the whole file), a source line
+(title, link, date of last review), the machine-readable ``kb_answer`` message
+(the web widget's source chip), and buttons for the next step. Below the
+abstention threshold the bot says it is not sure, offers the closest procedures
+and a person, and states nothing it did not find: no ``kb_answer`` is sent.
+
+A follow-up ("¿y cuánto cuesta?") is scored within the procedure last talked
+about (slot ``last_procedure``), whose threshold is a little lower because short
+questions score lower; it stays there unless another procedure is clearly better.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,9 +26,8 @@ from knowledge_base.search import Hit, SearchResult, Searcher
 
 logger = logging.getLogger(__name__)
 
-# A follow-up ("¿y cuánto cuesta?") stays in the last procedure unless another
-# procedure matches clearly better than this margin.
-FOLLOW_UP_MARGIN = 0.03
+# Sections a button can ask for (entity ``kb_section``); anything else shows the summary.
+BUTTON_SECTIONS = ("summary", "requirements", "steps", "cost", "processing_time", "channels", "offices", "who_can_apply", "legal_basis")
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
@@ -30,37 +37,53 @@ def _entity(tracker: Tracker, name: str) -> str | None:
     return None
 
 
-def choose_result(searcher: Searcher, question: str, last_procedure: str | None, followup_threshold: float) -> SearchResult:
-    """The global result, or the one within the last procedure when it is a follow-up."""
+def choose_result(searcher: Searcher, question: str, last_procedure: str | None, *, margin: float) -> SearchResult:
+    """The global result, or the one within the last procedure when the question is a follow-up."""
     overall = searcher.search(question)
-    if not last_procedure:
+    if not last_procedure or last_procedure not in searcher.index.by_procedure:
         return overall
-    within = searcher.search(question, within=last_procedure, top_k=1, threshold=followup_threshold)
+    if overall.hits and overall.hits[0].procedure_id == last_procedure:
+        return overall
+    tuning = searcher.tuning
+    within = searcher.search(question, within=last_procedure, top_k=1, threshold=tuning.abstain_threshold - tuning.followup_relief)
     if within.abstained:
         return overall
-    best_other = overall.closest[0] if overall.closest else None
-    if best_other is None or best_other.procedure_id == last_procedure:
-        return within
-    if overall.abstained or best_other.score < within.hits[0].score + FOLLOW_UP_MARGIN:
-        return within
-    return overall
+    if not overall.abstained and overall.confidence >= within.confidence + margin:
+        return overall
+    return within
 
 
 def section_hit(searcher: Searcher, procedure_id: str, section: str) -> Hit | None:
-    """The passage of one section of a procedure (buttons like «Ver requisitos»)."""
+    """The passage of one section of a procedure (buttons like «Ver requisitos»).
+
+    An imported document has no sections: its first passage stands for it.
+    """
     index = searcher.index
-    for i in index.by_procedure.get(procedure_id, []):
-        passage = index.passages[i]
-        if passage.section == section:
-            return Hit(procedure_id, index.documents[procedure_id], passage, 1.0, 1.0, 0.0)
-    return None
+    ids = index.by_procedure.get(procedure_id)
+    if ids is None or not len(ids):
+        return None
+    chosen = next((int(i) for i in ids if index.passages[int(i)].section == section), None)
+    if chosen is None:
+        chosen = next((int(i) for i in ids if index.passages[int(i)].section == "summary"), int(ids[0]))
+    return Hit(procedure_id, index.documents[procedure_id], index.passages[chosen], 1.0, 1.0, 0.0)
 
 
 def answer_text(hit: Hit) -> str:
+    """The passage as citizens read it, headed by what it answers."""
     passage = hit.passage
-    if passage.kind == "faq":
-        return passage.text
+    if passage.section == "faq":
+        return f"{passage.label}\n{passage.text}"
+    if passage.kind == "imported":
+        return f"{passage.label}:\n{passage.text}" if passage.label != hit.document.title else passage.text
     return f"{hit.document.title} — {passage.label}:\n{passage.text}"
+
+
+def spanish_date(iso: str) -> str:
+    """2026-09-14 -> 14/09/2026 (what citizens read); the payload keeps the ISO date."""
+    try:
+        return date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
 
 
 def kb_answer_payload(hit: Hit) -> dict[str, Any]:
@@ -73,6 +96,10 @@ def kb_answer_payload(hit: Hit) -> dict[str, Any]:
         "last_reviewed": hit.document.last_reviewed,
         "score": round(float(hit.score), 4),
     }
+
+
+def procedure_button(hit: Hit) -> dict[str, str]:
+    return {"title": hit.document.title, "payload": f'/ask_procedure{{"procedure": "{hit.procedure_id}"}}'}
 
 
 class ActionAnswerProcedure(Action):
@@ -94,6 +121,8 @@ class ActionAnswerProcedure(Action):
         from_button = text.startswith("/")
         procedure = _entity(tracker, "procedure") if from_button else None
         section = _entity(tracker, "kb_section") or "summary"
+        if section not in BUTTON_SECTIONS:
+            section = "summary"
 
         if procedure:
             hit = section_hit(searcher, procedure, section)
@@ -103,41 +132,44 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_ask_what_procedure")
             return []
 
-        settings = services.settings.kb
-        result = choose_result(
-            searcher, text, tracker.get_slot("last_procedure"), settings.abstain_threshold - settings.followup_relief
-        )
+        result = choose_result(searcher, text, tracker.get_slot("last_procedure"), margin=services.settings.kb.followup_margin)
         if result.hits:
             return self._utter_hit(dispatcher, result.hits[0])
-        return self._utter_abstention(dispatcher, tracker, result)
+        return self._utter_abstention(dispatcher, tracker, searcher, result)
 
     def _utter_hit(self, dispatcher: CollectingDispatcher, hit: Hit) -> list[EventType]:
         document = hit.document
         dispatcher.utter_message(response="utter_kb_answer", answer=answer_text(hit))
-        dispatcher.utter_message(
-            response="utter_kb_source",
-            title=document.title,
-            source_url=document.source_url,
-            last_reviewed=document.last_reviewed,
-        )
+        reviewed = spanish_date(document.last_reviewed)
+        if document.source_url:
+            dispatcher.utter_message(response="utter_kb_source", title=document.title, source_url=document.source_url, last_reviewed=reviewed)
+        else:
+            dispatcher.utter_message(response="utter_kb_source_no_link", title=document.title, last_reviewed=reviewed)
         dispatcher.utter_message(json_message=kb_answer_payload(hit))
-        dispatcher.utter_message(response="utter_kb_next_steps", procedure_id=hit.procedure_id)
+        if document.kind != "procedure":
+            dispatcher.utter_message(response="utter_kb_next_steps_document")
+        elif hit.passage.section == "requirements":
+            dispatcher.utter_message(response="utter_kb_next_steps_after_requirements", procedure_id=hit.procedure_id)
+        else:
+            dispatcher.utter_message(response="utter_kb_next_steps", procedure_id=hit.procedure_id)
         logger.info("kb answer procedure=%s passage=%s score=%.3f", hit.procedure_id, hit.passage.passage_id, hit.score)
         return [SlotSet("last_procedure", hit.procedure_id), SlotSet("kb_abstain_count", 0.0), SlotSet("kb_answered", True)]
 
-    def _utter_abstention(self, dispatcher: CollectingDispatcher, tracker: Tracker, result: SearchResult) -> list[EventType]:
+    def _utter_abstention(self, dispatcher: CollectingDispatcher, tracker: Tracker, searcher: Searcher, result: SearchResult) -> list[EventType]:
         dispatcher.utter_message(response="utter_kb_not_sure")
-        if result.closest:
-            buttons = [
-                {"title": hit.document.title, "payload": f'/ask_procedure{{"procedure": "{hit.procedure_id}"}}'}
-                for hit in result.closest[:3]
-            ]
-            dispatcher.utter_message(response="utter_kb_closest", buttons=buttons)
+        tuning = searcher.tuning
+        floor = tuning.abstain_threshold - tuning.closest_window
+        closest = [
+            h for h in result.closest
+            if h.document.kind == "procedure" and h.score - result.out_of_scope >= floor
+        ]
+        human = {"title": "Hablar con una persona", "payload": "/human_handoff"}
         count = float(tracker.get_slot("kb_abstain_count") or 0) + 1
-        if count >= 2:
+        if closest:
+            dispatcher.utter_message(response="utter_kb_closest", buttons=[procedure_button(h) for h in closest[:3]] + [human])
+        if count >= 2 or not closest:
             dispatcher.utter_message(response="utter_kb_offer_human")
         else:
             dispatcher.utter_message(response="utter_kb_rephrase")
-        best = result.closest[0].score if result.closest else 0.0
-        logger.info("kb abstained best_score=%.3f attempt=%d", best, int(count))
+        logger.info("kb abstained confidence=%.3f closest=%d attempt=%d", result.confidence, len(closest), int(count))
         return [SlotSet("kb_abstain_count", count), SlotSet("kb_answered", False)]

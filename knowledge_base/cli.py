@@ -1,9 +1,12 @@
-"""``kb``: the staff command line for the knowledge base.
+"""``kb``: the staff command line for the knowledge base (see knowledge_base/README.md).
 
-    kb validate                 check every procedure file, report all problems
-    kb build [--source FILE --index-dir DIR]
+    kb validate                 check every procedure file, import and rule file; report all problems
+    kb build [--if-changed]     index the procedures and imported content
+    kb build --source FILE --index-dir DIR
+                                index one CSV/XLSX/JSONL/MD/TXT file alone
     kb search "pregunta" [--top-k N] [--json]
     kb stats                    coverage of the catalog and stale entries
+    kb import FILE [--dry-run]  bulk FAQ sheets and documents into knowledge_base/imported/
     kb eval QUESTIONS.jsonl [--index-dir DIR] [--json]
 """
 
@@ -15,8 +18,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from knowledge_base.settings import PROJECT_ROOT, SearchSettings
-
+from knowledge_base.settings import SearchSettings
 
 
 def _settings(args: argparse.Namespace) -> SearchSettings:
@@ -27,57 +29,43 @@ def _settings(args: argparse.Namespace) -> SearchSettings:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from knowledge_base.content import load_content
+    from knowledge_base.corpus import load_corpus
 
-    settings = _settings(args)
-    procedures, problems = load_content(settings.content_dir, stale_after_days=settings.stale_after_days)
-    for problem in problems:
+    corpus = load_corpus(_settings(args))
+    for problem in corpus.problems:
         print(problem)
-    print(f"{len(procedures)} trámites leídos, {len(problems)} problema(s).")
-    return 1 if problems else 0
-
-
-def _content_documents(settings: SearchSettings):  # type: ignore[no-untyped-def]
-    from knowledge_base.content import load_content
-    from knowledge_base.index import DocumentMeta
-    from knowledge_base.passages import all_passages
-
-    procedures, problems = load_content(settings.content_dir, stale_after_days=settings.stale_after_days)
-    for problem in problems:
-        print(f"aviso: {problem}", file=sys.stderr)
-    documents = {
-        p.id: DocumentMeta(p.title, str(p.source_url), p.last_reviewed.isoformat()) for p in procedures
-    }
-    return all_passages(procedures), documents
-
-
-def content_fingerprint(settings: SearchSettings) -> str:
-    """Changes whenever a content file or the embedding back end changes."""
-    import hashlib
-
-    digest = hashlib.sha256(f"{settings.embedder}:{settings.model}".encode())
-    for path in sorted(settings.content_dir.glob("*.yml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+    procedures = sum(1 for d in corpus.documents.values() if d.kind == "procedure")
+    print(f"{procedures} trámites leídos, {len(corpus.problems)} problema(s).")
+    return 1 if corpus.problems else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from knowledge_base.corpus import fingerprint, load_corpus, search_aids
     from knowledge_base.embedders import make_embedder
     from knowledge_base.index import build_index, current_manifest
 
     settings = _settings(args)
-    fingerprint = "" if args.source else content_fingerprint(settings)
-    if args.if_changed and fingerprint:
-        manifest = current_manifest(settings.index_dir) or {}
-        if manifest.get("source_fingerprint") == fingerprint:
-            print(f"==> Índice al día ({manifest.get('version')}).")
-            return 0
     if args.source:
         from knowledge_base.importer import read_source
 
+        if not args.index_dir:
+            raise ValueError("Con --source indique también --index-dir (el índice del contenido no se reemplaza).")
         passages, documents = read_source(Path(args.source))
+        rewriter, out_of_scope, problems = search_aids(settings)
+        stamp = ""
     else:
-        passages, documents = _content_documents(settings)
+        stamp = fingerprint(settings)
+        if args.if_changed:
+            manifest = current_manifest(settings.index_dir) or {}
+            if manifest.get("source_fingerprint") == stamp:
+                print(f"==> Índice al día ({manifest.get('version')}).")
+                return 0
+        corpus = load_corpus(settings)
+        passages, documents, rewriter, out_of_scope, problems = (
+            corpus.passages, corpus.documents, corpus.rewriter, corpus.out_of_scope, corpus.problems,
+        )
+    for problem in problems:
+        print(f"aviso: {problem}", file=sys.stderr)
     embedder = make_embedder(settings.embedder, settings.model)
     build_index(
         passages,
@@ -85,8 +73,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         embedder,
         settings.index_dir,
         hnsw_min_size=settings.hnsw_min_size,
+        out_of_scope=out_of_scope,
+        rewriter=rewriter,
         progress=lambda msg: print(msg, flush=True),
-        source_fingerprint=fingerprint,
+        source_fingerprint=stamp,
+        model=settings.model,
     )
     return 0
 
@@ -96,7 +87,10 @@ def _searcher(settings: SearchSettings):  # type: ignore[no-untyped-def]
     from knowledge_base.index import load_index
     from knowledge_base.search import Searcher
 
-    return Searcher(load_index(settings.index_dir), make_embedder(settings.embedder, settings.model), settings)
+    index = load_index(settings.index_dir)
+    # Any index can be searched: the embedder is the one it was built with (see its manifest).
+    embedder = make_embedder(str(index.manifest.get("embedder", settings.embedder)), str(index.manifest.get("model", settings.model)))
+    return Searcher(index, embedder, settings)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -106,15 +100,22 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({
             "abstained": result.abstained,
+            "confidence": round(result.confidence, 4),
+            "rewritten": result.rewritten,
             "hits": [
                 {"procedure_id": h.procedure_id, "title": h.document.title, "score": round(h.score, 4),
-                 "passage_id": h.passage.passage_id, "label": h.passage.label, "text": h.passage.text}
+                 "passage_id": h.passage.passage_id, "label": h.passage.label, "text": h.passage.text,
+                 "source_url": h.document.source_url, "last_reviewed": h.document.last_reviewed}
                 for h in shown
             ],
         }, ensure_ascii=False, indent=1))
         return 0
+    if result.rewritten != result.query:
+        print(f"(buscado como: {result.rewritten})")
     if result.abstained:
-        print("Sin respuesta segura (la búsqueda se abstiene). Lo más cercano:")
+        print(f"Sin respuesta segura (confianza {result.confidence:.3f}): la búsqueda se abstiene. Lo más cercano:")
+    else:
+        print(f"Confianza {result.confidence:.3f}")
     for h in shown:
         print(f"{h.score:.3f}  {h.procedure_id}  [{h.passage.label}]")
         print(f"       {h.passage.text[:160]}")
@@ -124,27 +125,51 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     import yaml
 
-    from knowledge_base.content import load_content
-    from knowledge_base.passages import all_passages
+    from knowledge_base.corpus import load_corpus
 
     settings = _settings(args)
-    procedures, problems = load_content(settings.content_dir, stale_after_days=settings.stale_after_days)
-    catalog_path = Path(args.catalog) if args.catalog else settings.content_dir.parent / "catalog.yml"
+    corpus = load_corpus(settings)
+    procedures = {k: d for k, d in corpus.documents.items() if d.kind == "procedure"}
+    faqs = sum(1 for p in corpus.passages if p.kind == "faq")
+    imported = sum(1 for p in corpus.passages if "#" in p.passage_id and ":" in p.passage_id.split("#", 1)[1])
     print(f"Trámites con contenido: {len(procedures)}")
-    print(f"Preguntas frecuentes: {sum(len(p.faqs) for p in procedures)}")
-    print(f"Pasajes indexables: {len(all_passages(procedures))}")
+    print(f"Preguntas frecuentes: {faqs}")
+    print(f"Pasajes indexables: {len(corpus.passages)} (importados: {imported})")
+    print(f"Documentos importados aparte: {len(corpus.documents) - len(procedures)}")
+    catalog_path = Path(args.catalog) if args.catalog else settings.content_dir.parent / "catalog.yml"
     if catalog_path.exists():
-        ids = {p["id"] for p in yaml.safe_load(catalog_path.read_text())["procedures"]}
-        missing = sorted(ids - {p.id for p in procedures})
+        ids = {p["id"] for p in yaml.safe_load(catalog_path.read_text(encoding="utf-8"))["procedures"]}
+        missing = sorted(ids - set(procedures))
         print(f"Cobertura del catálogo: {len(ids) - len(missing)}/{len(ids)}")
         for pid in missing:
             print(f"  falta: {pid}")
     today = date.today()
-    stale = [p for p in procedures if (today - p.last_reviewed).days > settings.stale_after_days]
+    stale = sorted(
+        (k, d.last_reviewed) for k, d in corpus.documents.items()
+        if (today - date.fromisoformat(d.last_reviewed)).days > settings.stale_after_days
+    )
     print(f"Entradas sin revisar hace más de {settings.stale_after_days} días: {len(stale)}")
-    for p in stale:
-        print(f"  {p.id}: revisado {p.last_reviewed}")
-    print(f"Problemas de validación: {len(problems)}")
+    for key, reviewed in stale:
+        print(f"  {key}: revisado {reviewed}")
+    print(f"Problemas de validación: {len(corpus.problems)} (detalle con 'kb validate')")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from knowledge_base.content import load_content
+    from knowledge_base.index import DocumentMeta
+    from knowledge_base.importer import import_file
+
+    settings = _settings(args)
+    procedures, _ = load_content(settings.content_dir, stale_after_days=settings.stale_after_days)
+    known = {p.id: DocumentMeta(p.title, str(p.source_url), p.last_reviewed.isoformat()) for p in procedures}
+    report = import_file(Path(args.file), settings.imported_dir, known, dry_run=args.dry_run, name=args.name)
+    mode = " (simulación: no se escribe nada)" if args.dry_run else ""
+    print(f"Importación de {args.file} -> {report.target}{mode}")
+    for line in report.lines():
+        print(line)
+    if not args.dry_run:
+        print("Listo. Ejecute 'kb build' para actualizar el índice de búsqueda.")
     return 0
 
 
@@ -164,12 +189,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kb", description="Base de conocimiento de Ventanilla")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("validate", help="valida todos los archivos de trámites")
+    p = sub.add_parser("validate", help="valida los trámites, lo importado y las reglas de búsqueda")
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser("build", help="construye el índice de búsqueda")
-    p.add_argument("--source", help="archivo CSV/XLSX/JSONL/TXT/MD a indexar en lugar del contenido")
+    p.add_argument("--source", help="archivo CSV/XLSX/JSONL/MD/TXT a indexar solo, en lugar del contenido")
     p.add_argument("--index-dir", help="carpeta del índice")
-    p.add_argument("--if-changed", action="store_true", help="no reconstruir si el contenido no cambió")
+    p.add_argument("--if-changed", action="store_true", help="no reconstruir si nada cambió")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("search", help="busca una pregunta")
     p.add_argument("question")
@@ -180,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="cobertura y entradas sin revisar")
     p.add_argument("--catalog", help="catálogo de trámites (YAML) para medir cobertura")
     p.set_defaults(func=cmd_stats)
+    p = sub.add_parser("import", help="importa preguntas frecuentes (CSV/XLSX/JSONL) o documentos (MD/TXT)")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="muestra qué cambiaría, sin escribir nada")
+    p.add_argument("--name", help="nombre del conjunto importado (por defecto, el del archivo)")
+    p.set_defaults(func=cmd_import)
     p = sub.add_parser("eval", help="evalúa un índice con preguntas JSONL")
     p.add_argument("questions")
     p.add_argument("--index-dir")
@@ -192,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # ImportFailed is a ValueError with every problem
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

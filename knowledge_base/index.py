@@ -4,11 +4,13 @@ Layout under the index directory::
 
     CURRENT                 name of the version being served (replaced atomically)
     v-<utc time>-<rand>/    manifest.json, passages.jsonl, documents.json,
-                            vectors.faiss, bm25.npz, bm25_terms.json
+                            vectors.faiss, bm25.npz, bm25_terms.json,
+                            out_of_scope.npy, rewrites.json
 
-A build writes a new version directory completely, then switches ``CURRENT`` with
-``os.replace``; readers never see a half-written index, and the action server can
-pick the new version up while it serves requests from the old one.
+A build writes a new version into a hidden temporary directory, renames it into
+place, and only then switches ``CURRENT`` with ``os.replace``. Readers never see
+a half-written index: if the build dies at any point, ``CURRENT`` still names
+the old, complete version, and the action server keeps serving it.
 """
 
 from __future__ import annotations
@@ -18,20 +20,24 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import faiss
 import numpy as np
+from numpy.typing import NDArray
 
 from knowledge_base.embedders import Embedder
-from knowledge_base.lexical import Bm25Index, analyze
+from knowledge_base.lexical import Bm25Index, analyze_many
 from knowledge_base.passages import Passage
+from knowledge_base.rewrite import QueryRewriter
 
 CURRENT = "CURRENT"
 KEEP_VERSIONS = 3
+# Temporary directories of builds that died (power cut, kill -9) are removed by a later build.
+STALE_TMP_SECONDS = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class DocumentMeta:
     title: str
     source_url: str
     last_reviewed: str
+    kind: str = "procedure"  # "procedure": a catalog procedure; "imported": an imported document
 
 
 @dataclass
@@ -51,16 +58,27 @@ class LoadedIndex:
     documents: dict[str, DocumentMeta]
     vectors: faiss.Index
     lexical: Bm25Index
-    by_procedure: dict[str, list[int]]
+    by_procedure: dict[str, NDArray[np.int64]]
+    matrix: NDArray[np.float32]  # all passage vectors, a view into the FAISS storage
+    out_of_scope: NDArray[np.float32]  # one row per out-of-scope topic (may be empty)
+    rewriter: QueryRewriter = field(default_factory=QueryRewriter)
+    procedure_of: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    procedure_ids: list[str] = field(default_factory=list)
 
 
 def _new_faiss_index(dim: int, size: int, hnsw_min_size: int) -> faiss.Index:
     if size >= hnsw_min_size:
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 96
+        index.hnsw.efSearch = 128
         return index
     return faiss.IndexFlatIP(dim)
+
+
+def _storage_matrix(index: faiss.Index) -> NDArray[np.float32]:
+    """The stored vectors as a numpy view (no copy) of a flat or HNSW-flat index."""
+    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
+    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
 
 
 def build_index(
@@ -70,26 +88,43 @@ def build_index(
     index_dir: Path,
     *,
     hnsw_min_size: int,
+    out_of_scope: Sequence[str] = (),
+    rewriter: QueryRewriter | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
     source_fingerprint: str = "",
+    vectors: NDArray[np.float32] | None = None,
+    model: str = "",
 ) -> Path:
-    """Embeds and indexes ``passages`` into a new version and makes it current."""
+    """Embeds and indexes ``passages`` into a new version and makes it current.
+
+    ``vectors`` may carry precomputed passage vectors (benchmarks with synthetic
+    collections); normally the embedder computes them.
+    """
     if not passages:
         raise ValueError("No hay pasajes para indexar.")
+    missing = sorted({p.procedure_id for p in passages} - set(documents))
+    if missing:
+        raise ValueError(f"Pasajes sin documento: {', '.join(missing[:5])}")
     index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(index_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     version = f"v-{stamp}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{version}"
     tmp.mkdir()
     try:
         started = time.perf_counter()
-        progress(f"Calculando embeddings de {len(passages)} pasajes con '{embedder.name}'...")
-        vectors = embedder.embed_passages([p.embed_text for p in passages])
+        if vectors is None:
+            progress(f"Calculando embeddings de {len(passages)} pasajes con '{embedder.name}'...")
+            vectors = embedder.embed_passages([p.embed_text for p in passages])
+        if vectors.shape != (len(passages), embedder.dim):
+            raise ValueError(f"Se esperaban {len(passages)} vectores de dimensión {embedder.dim}")
         index = _new_faiss_index(embedder.dim, len(passages), hnsw_min_size)
-        index.add(vectors)
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(tmp / "vectors.faiss"))
+        negatives = embedder.embed_passages(list(out_of_scope)) if out_of_scope else np.zeros((0, embedder.dim), np.float32)
+        np.save(tmp / "out_of_scope.npy", negatives)
         progress("Construyendo el índice léxico...")
-        Bm25Index.build(analyze(p.embed_text) for p in passages).save(tmp)
+        Bm25Index.build(analyze_many(p.embed_text for p in passages)).save(tmp)
         with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for p in passages:
                 fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
@@ -97,17 +132,21 @@ def build_index(
             json.dumps({k: vars(v) for k, v in documents.items()}, ensure_ascii=False, indent=1),
             encoding="utf-8",
         )
+        (tmp / "rewrites.json").write_text(json.dumps((rewriter or QueryRewriter()).to_dict(), ensure_ascii=False), encoding="utf-8")
         manifest = {
             "version": version,
             "embedder": embedder.name,
+            "model": model,
             "dim": embedder.dim,
             "passages": len(passages),
             "documents": len(documents),
+            "out_of_scope_topics": len(negatives),
             "faiss": type(index).__name__,
             "built_at": datetime.now(timezone.utc).isoformat(),
             "build_seconds": round(time.perf_counter() - started, 2),
             "source_fingerprint": source_fingerprint,
         }
+        # The manifest is written last: a version directory without one is incomplete.
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
         final = index_dir / version
         tmp.rename(final)
@@ -130,6 +169,16 @@ def _prune_old_versions(index_dir: Path, keep: str) -> None:
     versions = sorted(p for p in index_dir.glob("v-*") if p.is_dir() and p.name != keep)
     for old in versions[: max(0, len(versions) - (KEEP_VERSIONS - 1))]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_stale_temporaries(index_dir: Path) -> None:
+    now = time.time()
+    for tmp in index_dir.glob(".tmp-v-*"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP_SECONDS:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except FileNotFoundError:
+            pass
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -156,16 +205,33 @@ def load_index(index_dir: Path, version: str | None = None) -> LoadedIndex:
         raise FileNotFoundError(f"No hay índice en {index_dir}: ejecute 'kb build'.")
     root = index_dir / version
     manifest = json.loads((root / "manifest.json").read_text())
-    passages = [Passage(**json.loads(line)) for line in (root / "passages.jsonl").open(encoding="utf-8")]
+    with (root / "passages.jsonl").open(encoding="utf-8") as fh:
+        passages = [Passage(**json.loads(line)) for line in fh]
     documents = {k: DocumentMeta(**v) for k, v in json.loads((root / "documents.json").read_text(encoding="utf-8")).items()}
-    by_procedure: dict[str, list[int]] = {}
-    for i, p in enumerate(passages):
-        by_procedure.setdefault(p.procedure_id, []).append(i)
     vectors = faiss.read_index(str(root / "vectors.faiss"))
     if vectors.ntotal != len(passages):
         raise ValueError(f"Índice {version} inconsistente: {vectors.ntotal} vectores, {len(passages)} pasajes")
-    return LoadedIndex(version, manifest, passages, documents, vectors, Bm25Index.load(root), by_procedure)
-
-
-def passage_vectors(index: LoadedIndex, ids: list[int]) -> np.ndarray:
-    return np.vstack([index.vectors.reconstruct(int(i)) for i in ids])
+    procedure_ids = sorted({p.procedure_id for p in passages})
+    position = {pid: i for i, pid in enumerate(procedure_ids)}
+    procedure_of = np.fromiter((position[p.procedure_id] for p in passages), dtype=np.int32, count=len(passages))
+    order = np.argsort(procedure_of, kind="stable")
+    bounds = np.searchsorted(procedure_of[order], np.arange(len(procedure_ids) + 1))
+    by_procedure = {pid: order[bounds[i] : bounds[i + 1]] for i, pid in enumerate(procedure_ids)}
+    negatives_path = root / "out_of_scope.npy"
+    negatives = np.load(negatives_path) if negatives_path.exists() else np.zeros((0, vectors.d), np.float32)
+    rewrites_path = root / "rewrites.json"
+    rewriter = QueryRewriter.from_dict(json.loads(rewrites_path.read_text(encoding="utf-8"))) if rewrites_path.exists() else QueryRewriter()
+    return LoadedIndex(
+        version=version,
+        manifest=manifest,
+        passages=passages,
+        documents=documents,
+        vectors=vectors,
+        lexical=Bm25Index.load(root),
+        by_procedure=by_procedure,
+        matrix=_storage_matrix(vectors),
+        out_of_scope=np.ascontiguousarray(negatives, dtype=np.float32),
+        rewriter=rewriter,
+        procedure_of=procedure_of,
+        procedure_ids=procedure_ids,
+    )

@@ -1,19 +1,42 @@
-"""Hybrid search: FAISS cosine + BM25 on lemmas, fused, grouped per procedure, with abstention."""
+"""Hybrid search: FAISS cosine + BM25 on lemmas, fused, aggregated per procedure, with abstention.
+
+How one question is scored (the knobs are ``settings.Tuning``):
+
+1. The question is rewritten with the index's rules (``rewrite.py``): "q" -> "que",
+   "brevete" -> "brevete (licencia de conducir)".
+2. Candidate procedures: those owning one of the ``candidates`` best passages by
+   cosine similarity (FAISS, exact or HNSW) or by BM25.
+3. Every passage of a candidate procedure gets ``cosine + lexical_weight * bm25``,
+   where bm25 is divided by the best score the question's terms could reach, so
+   it lies in [0, 1].
+4. A procedure's score is a soft maximum of its passages' scores
+   (``m + T * log(sum(exp((s - m) / T)))``): the best passage counts most, and a
+   procedure with several relevant passages beats one that merely mentions the
+   topic once (a FAQ of the passport that says "if you lost your ID card, see the
+   duplicate procedure" must not beat the duplicate procedure itself).
+5. Confidence = best procedure score minus the question's best similarity to
+   the out-of-scope topics. Below ``abstain_threshold`` the search abstains: it
+   returns no hits, only ``closest`` (to offer as buttons, never as an answer).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from knowledge_base.embedders import Embedder
-from knowledge_base.index import DocumentMeta, LoadedIndex, current_version, load_index, passage_vectors
+from knowledge_base.index import DocumentMeta, LoadedIndex, current_version, load_index
 from knowledge_base.lexical import analyze
 from knowledge_base.passages import Passage
-from knowledge_base.settings import SearchSettings
+from knowledge_base.settings import SearchSettings, Tuning
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,9 +44,9 @@ class Hit:
     procedure_id: str
     document: DocumentMeta
     passage: Passage  # the most relevant passage of that procedure
-    score: float  # fused score of that passage
-    semantic: float
-    lexical: float
+    score: float  # the procedure's aggregated score
+    semantic: float  # cosine similarity of that passage
+    lexical: float  # its normalised BM25 score, in [0, 1]
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,9 @@ class SearchResult:
     abstained: bool
     closest: list[Hit] = field(default_factory=list)  # best guesses, also when abstaining
     index_version: str = ""
+    confidence: float = 0.0  # best score minus the out-of-scope similarity; compared to the threshold
+    out_of_scope: float = 0.0  # best similarity to an out-of-scope topic
+    rewritten: str = ""  # the question as searched
 
 
 class Searcher:
@@ -47,60 +73,82 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.tuning: Tuning = settings.tuning(embedder.name)
 
     def search(self, query: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None) -> SearchResult:
-        """Top procedures for ``query``; ``within`` restricts to one procedure (follow-ups)."""
-        threshold = self.settings.abstain_threshold if threshold is None else threshold
-        qvec = self.embedder.embed_queries([query])
-        terms = analyze(query)
-        lexical_all = self.index.lexical.scores(terms)
-        ceiling = self._lexical_ceiling(terms)
+        """Top procedures for ``query``; ``within`` scores one procedure only (follow-ups)."""
+        threshold = self.tuning.abstain_threshold if threshold is None else threshold
+        version = self.index.version
+        if not query.strip():
+            return SearchResult(query, [], True, [], version, rewritten=query)
+        rewritten = self.index.rewriter.rewrite(query)
+        qvec = self.embedder.embed_queries([rewritten])[0]
+        lexical = self._lexical_scores(analyze(rewritten))
         if within is not None:
-            ids = self.index.by_procedure.get(within, [])
-            if not ids:
-                return SearchResult(query, [], True, [], self.index.version)
-            semantic = passage_vectors(self.index, ids) @ qvec[0]
-            candidates = dict(zip(ids, semantic.tolist()))
+            procedures = [within] if within in self.index.by_procedure else []
         else:
-            candidates = self._semantic_candidates(qvec)
-            for i in np.argsort(-lexical_all)[: self.settings.candidates]:
-                if lexical_all[i] > 0 and int(i) not in candidates:
-                    candidates[int(i)] = float(passage_vectors(self.index, [int(i)])[0] @ qvec[0])
-        best: dict[str, Hit] = {}
-        for i, sem in candidates.items():
-            lex = float(lexical_all[i] / ceiling) if ceiling > 0 else 0.0
-            score = sem + self.settings.lexical_weight * lex
-            passage = self.index.passages[i]
-            current = best.get(passage.procedure_id)
-            if current is None or score > current.score:
-                best[passage.procedure_id] = Hit(
-                    passage.procedure_id,
-                    self.index.documents[passage.procedure_id],
-                    passage,
-                    score,
-                    sem,
-                    lex,
-                )
-        ranked = sorted(best.values(), key=lambda h: h.score, reverse=True)[:top_k]
-        abstained = not ranked or ranked[0].score < threshold
-        return SearchResult(query, [] if abstained else ranked, abstained, ranked, self.index.version)
+            procedures = self._candidate_procedures(qvec, lexical)
+        ranked = self._rank(procedures, qvec, lexical, top_k)
+        negatives = self.index.out_of_scope
+        out_of_scope = float((negatives @ qvec).max()) if len(negatives) else 0.0
+        confidence = (ranked[0].score - out_of_scope) if ranked else float("-inf")
+        abstained = not ranked or confidence < threshold
+        closest = ranked
+        return SearchResult(query, [] if abstained else closest, abstained, closest, version, confidence, out_of_scope, rewritten)
 
-    def _semantic_candidates(self, qvec: np.ndarray) -> dict[int, float]:
+    def _lexical_scores(self, terms: list[str]) -> NDArray[np.float32] | None:
+        """BM25 of every passage divided by the best score these terms could reach (None: no terms)."""
+        lexical = self.index.lexical
+        ceiling = float(sum(lexical.max_weight(t) for t in set(terms)))
+        if ceiling <= 0:
+            return None
+        return lexical.scores(terms) / np.float32(ceiling)
+
+    def _candidate_procedures(self, qvec: NDArray[np.float32], lexical: NDArray[np.float32] | None) -> list[str]:
         k = min(self.settings.candidates, self.index.vectors.ntotal)
-        scores, ids = self.index.vectors.search(qvec, k)
-        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        _, ids = self.index.vectors.search(qvec[None, :], k)
+        found = [ids[0][ids[0] >= 0]]
+        if lexical is not None:
+            top = np.argpartition(-lexical, min(k, len(lexical) - 1))[:k]
+            found.append(top[lexical[top] > 0])
+        positions = np.unique(self.index.procedure_of[np.concatenate(found)])
+        return [self.index.procedure_ids[p] for p in positions]
 
-    def _lexical_ceiling(self, terms: list[str]) -> float:
-        """The best BM25 score any passage could reach for these terms (for normalising)."""
-        return float(sum(self.index.lexical.max_weight(t) for t in set(terms)))
+    def _rank(self, procedures: list[str], qvec: NDArray[np.float32], lexical: NDArray[np.float32] | None, top_k: int) -> list[Hit]:
+        """Scores every passage of the candidate procedures at once; the ``top_k`` best procedures."""
+        if not procedures:
+            return []
+        groups = [self.index.by_procedure[pid] for pid in procedures]
+        sizes = np.fromiter((len(g) for g in groups), dtype=np.int64, count=len(groups))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        ids = np.concatenate(groups)
+        semantic = self.index.matrix[ids] @ qvec
+        lex = lexical[ids] if lexical is not None else np.zeros(len(ids), np.float32)
+        fused = semantic + np.float32(self.tuning.lexical_weight) * lex
+        best = np.maximum.reduceat(fused, starts)
+        temperature = self.tuning.temperature
+        if temperature > 0:
+            spread = np.exp((fused - np.repeat(best, sizes)) / temperature)
+            scores = best + temperature * np.log(np.add.reduceat(spread, starts))
+        else:
+            scores = best
+        hits = []
+        for g in np.argsort(-scores, kind="stable")[:top_k]:
+            start = int(starts[g])
+            j = start + int(np.argmax(fused[start : start + int(sizes[g])]))
+            pid = procedures[int(g)]
+            hits.append(Hit(pid, self.index.documents[pid], self.index.passages[int(ids[j])], float(scores[g]), float(semantic[j]), float(lex[j])))
+        return hits
 
 
 class IndexHolder:
     """Serves the current index version and switches to a new one without a restart.
 
-    Every ``searcher()`` call checks the ``CURRENT`` pointer at most once per
-    ``check_every`` seconds. A new version is loaded fully before it replaces the
-    old one, so requests in flight finish on the searcher they started with.
+    ``searcher()`` checks the ``CURRENT`` pointer at most once per ``check_every``
+    seconds. A new version is loaded completely (outside the lock that guards the
+    swap) before it replaces the old one; requests in flight keep the ``Searcher``
+    they already hold, so they finish on the old version. A version that fails to
+    load is remembered and not retried, and the old one keeps serving.
     """
 
     def __init__(self, settings: SearchSettings, embedder: Embedder, check_every: float = 1.0) -> None:
@@ -109,25 +157,37 @@ class IndexHolder:
         self._check_every = check_every
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
-        self._checked_at = 0.0
+        self._checked_at = float("-inf")
+        self._failed: str | None = None
 
     @property
     def index_dir(self) -> Path:
         return self._settings.index_dir
 
     def searcher(self) -> Searcher:
-        now = time.monotonic()
         current = self._searcher
+        now = time.monotonic()
         if current is not None and now - self._checked_at < self._check_every:
             return current
-        with self._lock:
-            self._checked_at = now
+        if not self._lock.acquire(blocking=current is None):
+            return current  # type: ignore[return-value]  # another thread is checking; serve what we have
+        try:
+            self._checked_at = time.monotonic()
             version = current_version(self.index_dir)
-            if self._searcher is None or (version and version != self._searcher.index.version):
-                try:
-                    self._searcher = Searcher(load_index(self.index_dir, version), self._embedder, self._settings)
-                except Exception:
-                    if self._searcher is None:
-                        raise
-                    # A broken new version must not take down the one being served.
-            return self._searcher
+            serving = self._searcher
+            if serving is not None and (version is None or version == serving.index.version or version == self._failed):
+                return serving
+            try:
+                fresh = Searcher(load_index(self.index_dir, version), self._embedder, self._settings)
+            except Exception:
+                if serving is None:
+                    raise
+                self._failed = version
+                logger.exception("kb index version %s could not be loaded; still serving %s", version, serving.index.version)
+                return serving
+            if serving is not None:
+                logger.info("kb index switched from %s to %s", serving.index.version, fresh.index.version)
+            self._searcher = fresh
+            return fresh
+        finally:
+            self._lock.release()
