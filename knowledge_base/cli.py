@@ -136,7 +136,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(f"Preguntas frecuentes: {faqs}")
     print(f"Pasajes indexables: {len(corpus.passages)} (importados: {imported})")
     print(f"Documentos importados aparte: {len(corpus.documents) - len(procedures)}")
-    catalog_path = Path(args.catalog) if args.catalog else settings.content_dir.parent / "catalog.yml"
+    catalog_path = Path(args.catalog) if args.catalog else settings.catalog_file
     if catalog_path.exists():
         ids = {p["id"] for p in yaml.safe_load(catalog_path.read_text(encoding="utf-8"))["procedures"]}
         missing = sorted(ids - set(procedures))

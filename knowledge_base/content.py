@@ -37,6 +37,7 @@ def load_content(content_dir: Path, *, today: date | None = None, stale_after_da
     today = today or date.today()
     procedures: list[Procedure] = []
     problems: list[Problem] = []
+    raw_files: list[tuple[str, dict[str, object]]] = []  # also invalid ones: links are checked in all
     files = sorted(content_dir.glob("*.yml"))
     if not files:
         problems.append(Problem(str(content_dir), "(carpeta)", "no hay archivos .yml de trámites"))
@@ -50,6 +51,7 @@ def load_content(content_dir: Path, *, today: date | None = None, stale_after_da
         if not isinstance(raw, dict):
             problems.append(Problem(name, "(archivo)", "debe ser un mapa YAML con los campos del trámite"))
             continue
+        raw_files.append((name, raw))
         try:
             procedure = Procedure.model_validate(raw)
         except ValidationError as exc:
@@ -71,23 +73,26 @@ def load_content(content_dir: Path, *, today: date | None = None, stale_after_da
                 problems.append(Problem(name, f"faqs.{i}.question", f"pregunta repetida: {faq.question}"))
             seen.add(key)
         procedures.append(procedure)
-    problems.extend(_cross_file_problems(procedures))
+    problems.extend(_cross_file_problems(procedures, raw_files))
     return procedures, problems
 
 
-def _cross_file_problems(procedures: list[Procedure]) -> list[Problem]:
+def _cross_file_problems(procedures: list[Procedure], raw_files: list[tuple[str, dict[str, object]]]) -> list[Problem]:
     problems = []
     ids: dict[str, int] = {}
-    for p in procedures:
-        ids[p.id] = ids.get(p.id, 0) + 1
+    for _, raw in raw_files:
+        if isinstance(raw.get("id"), str):
+            ids[str(raw["id"])] = ids.get(str(raw["id"]), 0) + 1
     for pid, count in ids.items():
         if count > 1:
             problems.append(Problem(f"{pid}.yml", "id", f"id repetido en {count} archivos"))
+    for name, raw in raw_files:
+        related = raw.get("related_procedures")
+        for i, target in enumerate(related if isinstance(related, list) else []):
+            if target not in ids:
+                problems.append(Problem(name, f"related_procedures.{i}", f"enlace roto: no existe el trámite '{target}'"))
     urls: dict[str, str] = {}
     for p in procedures:
-        for i, related in enumerate(p.related_procedures):
-            if related not in ids:
-                problems.append(Problem(f"{p.id}.yml", f"related_procedures.{i}", f"enlace roto: no existe el trámite '{related}'"))
         url = str(p.source_url)
         if url in urls and urls[url] != p.id:
             problems.append(Problem(f"{p.id}.yml", "source_url", f"mismo enlace que {urls[url]}.yml"))

@@ -3,7 +3,7 @@
 Layout under the index directory::
 
     CURRENT                 name of the version being served (replaced atomically)
-    v-<utc time>-<rand>/    manifest.json, passages.jsonl, documents.json,
+    v-<utc time, µs>-<rand>/ manifest.json, passages.jsonl, documents.json,
                             vectors.faiss, bm25.npz, bm25_terms.json,
                             out_of_scope.npy, rewrites.json
 
@@ -107,7 +107,7 @@ def build_index(
         raise ValueError(f"Pasajes sin documento: {', '.join(missing[:5])}")
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(index_dir)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")  # names sort by build time
     version = f"v-{stamp}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{version}"
     tmp.mkdir()

@@ -48,6 +48,8 @@ class SearchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VENTANILLA_KB_", extra="ignore")
 
     content_dir: Path = PACKAGE_DIR / "content"
+    # The procedures the content must cover (`kb stats` reports the coverage).
+    catalog_file: Path = PACKAGE_DIR / "catalog.yml"
     # Normalised FAQ sheets and documents written by `kb import`, included by `kb build`.
     imported_dir: Path = PACKAGE_DIR / "imported"
     # Regional words and SMS spellings rewritten in questions before searching.
