@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import uvicorn
 
 from backend.api import create_app
@@ -9,6 +11,9 @@ from backend.settings import BackendSettings
 
 
 def main() -> None:
+    # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids
     settings = BackendSettings()
     uvicorn.run(
         create_app(settings),

@@ -7,7 +7,8 @@ receiving server in this test. The citizen opens a case by talking to the callba
 webhook; an officer changes its status through the staff API; the receiver must get
 the notification exactly once, also when it was down for the first attempts.
 
-One extra stack, module-scoped, for all the tests here.
+One extra stack, module-scoped, for all the tests here. Its action server uses the
+HTTP case repository (VENTANILLA_CASE_REPOSITORY=http), the session stack the SQL one.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def notify_stack(test_model: Path, kb_index_dir: Path, receiver: RecordingServer
             "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
             "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
             "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
+            # The action server opens cases through the backend's internal API here
+            # (HttpCaseRepository), so this stack also covers that path end to end.
+            "VENTANILLA_CASE_REPOSITORY": "http",
+            "VENTANILLA_CASE_SERVICE_TOKEN": "e2e-service-token-0123456789abcdef012345",
             "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
             "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
             "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
