@@ -15,7 +15,7 @@ from backend.api import create_app
 from backend.auth import StaffDirectory, StaffTokenError
 from backend.models import Case
 from backend.repository import SqlCaseRepository
-from tests.backend.conftest import ADMIN_TOKEN, HASH_KEY, OFFICER_TOKEN, SERVICE_TOKEN, Database, backend_settings, new_case
+from tests.backend.conftest import ADMIN_TOKEN, OFFICER_TOKEN, SERVICE_TOKEN, Database, backend_settings, new_case
 
 OFFICER = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
