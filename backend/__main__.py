@@ -14,6 +14,7 @@ def main() -> None:
     # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     settings = BackendSettings()
     uvicorn.run(
         create_app(settings),

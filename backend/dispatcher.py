@@ -256,7 +256,7 @@ class Dispatcher:
         result = await notifier.send(item)
         if result.deferred:
             await asyncio.to_thread(self.store.mark_deferred, item, result.error or "deferred")
-            logger.info("notification %d deferred (%s)", item.outbox_id, result.error)
+            logger.info("notification %d %s", item.outbox_id, result.error)
         elif result.ok:
             if not await asyncio.to_thread(self.store.mark_delivered, item):
                 logger.warning("notification %d delivered after its lease expired", item.outbox_id)
