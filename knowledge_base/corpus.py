@@ -15,8 +15,8 @@ from knowledge_base.passages import Passage, all_passages
 from knowledge_base.rewrite import QueryRewriter, load_rules
 from knowledge_base.settings import SearchSettings
 
-# Bump when the way passages are built changes, so cached indexes are rebuilt.
-INDEX_FORMAT = "3"
+# Bump when the way passages or lexical terms are built changes, so cached indexes are rebuilt.
+INDEX_FORMAT = "4"
 
 
 @dataclass

@@ -104,10 +104,12 @@ class Bm25Index:
     @classmethod
     def load(cls, directory: Path) -> "Bm25Index":
         meta = json.loads((directory / "bm25_terms.json").read_text())
-        arrays = np.load(directory / "bm25.npz")
-        offsets = np.concatenate([[0], np.cumsum(arrays["lengths"])])
+        with np.load(directory / "bm25.npz") as arrays:
+            # Read each array once: indexing an NpzFile decompresses the whole array again.
+            lengths, ids, weights = arrays["lengths"], arrays["ids"], arrays["weights"]
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
         postings = {
-            term: (arrays["ids"][offsets[i] : offsets[i + 1]], arrays["weights"][offsets[i] : offsets[i + 1]])
+            term: (ids[offsets[i] : offsets[i + 1]], weights[offsets[i] : offsets[i + 1]])
             for i, term in enumerate(meta["terms"])
         }
         return cls(postings, int(meta["size"]))
