@@ -29,6 +29,7 @@ import faiss
 import numpy as np
 from numpy.typing import NDArray
 
+from knowledge_base.aspects import ASPECTS, passage_aspect
 from knowledge_base.embedders import Embedder
 from knowledge_base.lexical import Bm25Index, analyze_many
 from knowledge_base.passages import Passage
@@ -64,6 +65,7 @@ class LoadedIndex:
     rewriter: QueryRewriter = field(default_factory=QueryRewriter)
     procedure_of: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     procedure_ids: list[str] = field(default_factory=list)
+    aspects: NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))  # ASPECTS position, -1: none
 
 
 def _new_faiss_index(dim: int, size: int, hnsw_min_size: int) -> faiss.Index:
@@ -221,6 +223,10 @@ def load_index(index_dir: Path, version: str | None = None) -> LoadedIndex:
     negatives = np.load(negatives_path) if negatives_path.exists() else np.zeros((0, vectors.d), np.float32)
     rewrites_path = root / "rewrites.json"
     rewriter = QueryRewriter.from_dict(json.loads(rewrites_path.read_text(encoding="utf-8"))) if rewrites_path.exists() else QueryRewriter()
+    aspect_position = {a: i for i, a in enumerate(ASPECTS)}
+    aspects = np.fromiter(
+        (aspect_position.get(passage_aspect(p.section, p.label) or "", -1) for p in passages), dtype=np.int8, count=len(passages)
+    )
     return LoadedIndex(
         version=version,
         manifest=manifest,
@@ -234,4 +240,5 @@ def load_index(index_dir: Path, version: str | None = None) -> LoadedIndex:
         rewriter=rewriter,
         procedure_of=procedure_of,
         procedure_ids=procedure_ids,
+        aspects=aspects,
     )

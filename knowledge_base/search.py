@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from knowledge_base.aspects import ASPECTS, aspect_of
 from knowledge_base.embedders import Embedder
 from knowledge_base.index import DocumentMeta, LoadedIndex, current_version, load_index
 from knowledge_base.lexical import analyze
@@ -84,11 +85,12 @@ class Searcher:
         rewritten = self.index.rewriter.rewrite(query)
         qvec = self.embedder.embed_queries([rewritten])[0]
         lexical = self._lexical_scores(analyze(rewritten))
+        aspect = aspect_of(rewritten)
         if within is not None:
             procedures = [within] if within in self.index.by_procedure else []
         else:
             procedures = self._candidate_procedures(qvec, lexical)
-        ranked = self._rank(procedures, qvec, lexical, top_k)
+        ranked = self._rank(procedures, qvec, lexical, top_k, ASPECTS.index(aspect) if aspect else None)
         negatives = self.index.out_of_scope
         out_of_scope = float((negatives @ qvec).max()) if len(negatives) else 0.0
         confidence = (ranked[0].score - out_of_scope) if ranked else float("-inf")
@@ -114,8 +116,14 @@ class Searcher:
         positions = np.unique(self.index.procedure_of[np.concatenate(found)])
         return [self.index.procedure_ids[p] for p in positions]
 
-    def _rank(self, procedures: list[str], qvec: NDArray[np.float32], lexical: NDArray[np.float32] | None, top_k: int) -> list[Hit]:
-        """Scores every passage of the candidate procedures at once; the ``top_k`` best procedures."""
+    def _rank(
+        self, procedures: list[str], qvec: NDArray[np.float32], lexical: NDArray[np.float32] | None, top_k: int, aspect: int | None
+    ) -> list[Hit]:
+        """Scores every passage of the candidate procedures at once; the ``top_k`` best procedures.
+
+        The passage shown for a procedure is its best one, where passages about the
+        question's aspect get ``aspect_bonus``; the procedure's score ignores the bonus.
+        """
         if not procedures:
             return []
         groups = [self.index.by_procedure[pid] for pid in procedures]
@@ -134,8 +142,11 @@ class Searcher:
             scores = best
         hits = []
         for g in np.argsort(-scores, kind="stable")[:top_k]:
-            start = int(starts[g])
-            j = start + int(np.argmax(fused[start : start + int(sizes[g])]))
+            start, stop = int(starts[g]), int(starts[g]) + int(sizes[g])
+            preference = fused[start:stop]
+            if aspect is not None and self.tuning.aspect_bonus:
+                preference = preference + self.tuning.aspect_bonus * (self.index.aspects[ids[start:stop]] == aspect)
+            j = start + int(np.argmax(preference))
             pid = procedures[int(g)]
             hits.append(Hit(pid, self.index.documents[pid], self.index.passages[int(ids[j])], float(scores[g]), float(semantic[j]), float(lex[j])))
         return hits

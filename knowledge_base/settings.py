@@ -31,6 +31,9 @@ class Tuning:
     followup_relief: float = 0.04
     # When abstaining, procedures within this distance of the threshold are offered as buttons.
     closest_window: float = 0.05
+    # Within the chosen procedure, a passage about what the question asks (cost, time,
+    # place...) gets this bonus when picking the passage to show (not for ranking).
+    aspect_bonus: float = 0.03
 
 
 # Calibrated on the development set (bench/kb_quality.py, "threshold sweep" in the README):
@@ -72,6 +75,7 @@ class SearchSettings(BaseSettings):
     # Days after which an entry counts as stale in `kb validate` and `kb stats`.
     stale_after_days: int = 365
     followup_relief: float | None = None
+    aspect_bonus: float | None = None
     # A follow-up ("¿y cuánto cuesta?") stays in the procedure last talked about unless
     # another procedure's confidence is higher by more than this.
     followup_margin: float = 0.03
@@ -85,4 +89,5 @@ class SearchSettings(BaseSettings):
             abstain_threshold=base.abstain_threshold if self.abstain_threshold is None else self.abstain_threshold,
             followup_relief=base.followup_relief if self.followup_relief is None else self.followup_relief,
             closest_window=base.closest_window,
+            aspect_bonus=base.aspect_bonus if self.aspect_bonus is None else self.aspect_bonus,
         )

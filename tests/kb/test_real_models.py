@@ -56,6 +56,14 @@ def test_off_topic_questions_abstain(searcher: Searcher, question: str) -> None:
     assert result.abstained and result.hits == [], (question, result.confidence)
 
 
+def test_the_passage_shown_answers_what_was_asked(searcher: Searcher) -> None:
+    cost = searcher.search("cuanto sale renovar el brevete")
+    assert cost.hits[0].procedure_id == "licencia-conducir-renovacion"
+    assert cost.hits[0].passage.section == "cost" and "$" in cost.hits[0].passage.text
+    where = searcher.search("a que hora abre la oficina del pasaporte")
+    assert where.hits[0].passage.section == "offices" or "horario" in where.hits[0].passage.label.lower()
+
+
 def test_follow_up_stays_in_the_procedure_and_nonsense_does_not(searcher: Searcher) -> None:
     follow_up = choose_result(searcher, "y cuanto cuesta?", "pasaporte-emision", margin=0.03)
     assert follow_up.hits and follow_up.hits[0].procedure_id == "pasaporte-emision"

@@ -116,8 +116,9 @@ def test_aggregation_rewards_procedures_with_several_relevant_passages(kb_settin
     build_fake(kb_settings)
     index = load_index(kb_settings.index_dir)
     question = "requisitos del pasaporte"
-    hard = Searcher(index, FakeEmbedder(), kb_settings.model_copy(update={"temperature": 0.0})).search(question)
-    soft = Searcher(index, FakeEmbedder(), kb_settings.model_copy(update={"temperature": 0.05})).search(question)
+    settings = kb_settings.model_copy(update={"aspect_bonus": 0.0})  # the shown passage is then the best one
+    hard = Searcher(index, FakeEmbedder(), settings.model_copy(update={"temperature": 0.0})).search(question)
+    soft = Searcher(index, FakeEmbedder(), settings.model_copy(update={"temperature": 0.05})).search(question)
     best = hard.closest[0]
     # With temperature 0 the score is the best passage's fused score.
     assert best.score == pytest.approx(best.semantic + hard.closest[0].lexical * Searcher(index, FakeEmbedder(), kb_settings).tuning.lexical_weight, abs=1e-5)
@@ -145,3 +146,32 @@ def test_settings_tuning_defaults_per_embedder_and_overrides() -> None:
     assert settings.tuning("e5").abstain_threshold == 0.5
     assert settings.tuning("e5").lexical_weight == SearchSettings().tuning("e5").lexical_weight
     assert SearchSettings().tuning("use") != SearchSettings().tuning("e5")
+
+
+def test_aspects_of_questions_and_passages() -> None:
+    from knowledge_base.aspects import aspect_of, passage_aspect
+
+    assert aspect_of("cuanto sale el pasaporte") == "cost"
+    assert aspect_of("¿Qué cursos gratuitos hay?") == "cost"
+    assert aspect_of("cuantos dias tarda") == "processing_time"
+    assert aspect_of("que papeles piden") == "requirements"
+    assert aspect_of("donde queda la oficina") == "offices"
+    assert aspect_of("como hago una queja contra la oficina de rentas") == "steps"
+    assert aspect_of("se puede hacer por internet") == "channels"
+    assert aspect_of("me cambie de casa y la direccion del dni es vieja") is None  # the citizen's own address
+    assert passage_aspect("cost", "Costo") == "cost"
+    assert passage_aspect("faq", "¿Cuánto cuesta el pasaporte para un menor?") == "cost"
+    assert passage_aspect("summary", "Qué es") is None
+
+
+def test_the_passage_shown_answers_the_aspect_without_changing_the_ranking(kb_settings: SearchSettings) -> None:
+    build_fake(kb_settings)
+    index = load_index(kb_settings.index_dir)
+    question = "q papeles necesito para el pasaporte"
+    plain = Searcher(index, FakeEmbedder(), kb_settings.model_copy(update={"aspect_bonus": 0.0})).search(question)
+    aware = Searcher(index, FakeEmbedder(), kb_settings.model_copy(update={"aspect_bonus": 1.0})).search(question)
+    assert [h.procedure_id for h in plain.closest] == [h.procedure_id for h in aware.closest]
+    assert [h.score for h in plain.closest] == [h.score for h in aware.closest]
+    assert aware.confidence == plain.confidence
+    assert aware.hits[0].passage.section == "requirements" or aware.hits[0].passage.label.startswith("¿")
+    assert aware.hits[0].passage.passage_id == "pasaporte-emision#requirements"
