@@ -41,7 +41,7 @@ def _make_repository(settings: ActionSettings) -> CaseRepository:
     if settings.case_repository == "http":
         from backend.http_repository import HttpCaseRepository
 
-        return HttpCaseRepository(settings.backend_url)
+        return HttpCaseRepository(settings.backend_url, token=settings.case_service_token)
     from backend.db import create_schema, make_engine
     from backend.repository import SqlCaseRepository
 

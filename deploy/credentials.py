@@ -34,9 +34,9 @@ def channel_credentials(env: Mapping[str, str]) -> dict[str, Any]:
         credentials[WHATSAPP_CHANNEL] = None
     callback_url = env.get("VENTANILLA_CALLBACK_URL")
     if callback_url:
-        # Rasa's callback channel: bot messages are POSTed to this URL (used by tests and
+        # A callback channel (connectors/callback.py): bot messages are POSTed to this URL (used by tests and
         # by agencies that relay messages to their own systems).
-        credentials["callback"] = {"url": callback_url}
+        credentials["connectors.callback.CallbackInput"] = {"url": callback_url}
     return credentials
 
 

@@ -21,9 +21,24 @@ def load_dotenv_file() -> None:
         load_dotenv(env_file, override=False)
 
 
+def ensure_dev_staff_token() -> str | None:
+    """Outside production, a staff token for this run when none is configured, so the
+    staff API at /docs can be tried at once. Printed once; never written to disk."""
+    import os
+    import secrets
+
+    if os.environ.get("VENTANILLA_STAFF_TOKENS") or os.environ.get("VENTANILLA_ENV") == "production":
+        return None
+    token = secrets.token_urlsafe(24)
+    os.environ["VENTANILLA_STAFF_TOKENS"] = f"{token}:admin"
+    return token
+
+
 def main() -> int:
     load_dotenv_file()
     import os
+
+    dev_token = ensure_dev_staff_token()
 
     var_dir = Path(os.environ.get("VENTANILLA_VAR_DIR", ROOT / "var"))
     print("==> Índice de la base de conocimiento", flush=True)
@@ -44,6 +59,8 @@ def main() -> int:
         f"  API REST de Rasa: {stack.rasa_url}/webhooks/rest/webhook\n"
         f"  Backend (staff):  {stack.backend_url}/docs\n"
         f"  Registros:        {var_dir / 'logs'}\n"
+        + (f"  Token de personal (admin, solo para esta ejecución): {dev_token}\n" if dev_token else "")
+        +
         "  Ctrl-C para detener todo.\n",
         flush=True,
     )

@@ -207,15 +207,6 @@ def test_a_citizen_in_the_middle_of_a_form_is_told_after_it(notify_stack: Any, r
     assert len(notification_messages(receiver, citizen, code)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Rasa 3.6's callback channel (rasa/core/channels/callback.py, CallbackOutput._persist_message) "
-        "logs and swallows 4xx/5xx answers from the receiver, so trigger_intent reports success and the "
-        "message is lost. Needs a callback connector whose output raises on non-2xx (connectors/ + "
-        "deploy/credentials.py, not owned by the case backend)."
-    ),
-)
 def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(notify_stack: Any, receiver: RecordingServer) -> None:
     citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
     code = open_case(citizen)
