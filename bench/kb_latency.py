@@ -11,17 +11,21 @@ What is real and what is synthetic:
   realistic shape. Passages are grouped 20 per synthetic procedure. At
   ``hnsw_min_size`` (20,000 by default) the index switches from exact search to HNSW;
   100k is also measured with exact search for comparison.
-* Each size runs in its own process, so the memory figures (RSS after loading the
-  index, and the peak RSS of the process) are not polluted by the previous size.
+* Each index is built in one process and measured in another, fresh one, so "index
+  RSS" is what loading that index adds to a process that already has the model.
+* The query embedder is measured with 1 OpenMP thread and with the library default
+  (all cores); the load average of the machine (shared with other work) is printed
+  with every run, because it moves the numbers a lot.
 
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
-    .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50
+    .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -63,32 +67,40 @@ def _synthetic_corpus(size: int, dim: int, seed: int = 7):  # type: ignore[no-un
     return passages, documents, vectors, corpus
 
 
-def measure_one(size: int, runs: int, queries: int, hnsw_min_size: int) -> dict[str, object]:
-    """Builds one synthetic index and times real queries against it (runs in its own process)."""
+def build_one(size: int, index_dir: Path, hnsw_min_size: int) -> dict[str, object]:
+    """Builds one synthetic index into ``index_dir`` (its own process: peak RSS is the build's)."""
+    from knowledge_base.embedders import make_embedder
+    from knowledge_base.index import build_index
+    from knowledge_base.settings import SearchSettings
+
+    settings = SearchSettings()
+    embedder = make_embedder(settings.embedder, settings.model, threads=settings.build_threads)
+    passages, documents, vectors, corpus = _synthetic_corpus(size, embedder.dim)
+    started = time.perf_counter()
+    build_index(passages, documents, embedder, index_dir, hnsw_min_size=hnsw_min_size,
+                out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter, vectors=vectors)
+    return {"build_seconds": round(time.perf_counter() - started, 2), "build_peak_rss_mb": round(_rss_mb("VmHWM"), 1)}
+
+
+def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[str, object]:
+    """Loads the index in a fresh process and times real queries against it."""
     from knowledge_base.embedders import make_embedder
     from knowledge_base.evaluation import load_questions
-    from knowledge_base.index import build_index, load_index
+    from knowledge_base.index import load_index
     from knowledge_base.search import Searcher
     from knowledge_base.settings import PACKAGE_DIR, SearchSettings
 
-    settings = SearchSettings(hnsw_min_size=hnsw_min_size)
-    embedder = make_embedder(settings.embedder, settings.model)
-    rss_start = _rss_mb()
-    passages, documents, vectors, corpus = _synthetic_corpus(size, embedder.dim)
+    settings = SearchSettings()
+    embedder = make_embedder(settings.embedder, settings.model, threads=threads)
     questions = [q.question for q in load_questions(PACKAGE_DIR / "eval" / "dev.jsonl")]
-    with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        build_index(passages, documents, embedder, Path(tmp), hnsw_min_size=hnsw_min_size,
-                    out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter, vectors=vectors)
-        build_seconds = time.perf_counter() - started
-        del passages, documents, vectors
-        rss_before_load = _rss_mb()
-        started = time.perf_counter()
-        index = load_index(Path(tmp))
-        load_seconds = time.perf_counter() - started
+    embedder.embed_queries(["calentamiento"])
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    index = load_index(index_dir)
+    load_seconds = time.perf_counter() - started
     rss_loaded = _rss_mb()
     searcher = Searcher(index, embedder, settings)
-    rng = random.Random(size)
+    rng = random.Random(len(index.passages))
     for q in questions[:10]:  # warm-up: caches, lazy spaCy load, OpenMP threads
         searcher.search(q)
     per_run = []
@@ -108,18 +120,21 @@ def measure_one(size: int, runs: int, queries: int, hnsw_min_size: int) -> dict[
             "search_p95_ms": float(np.percentile(total, 95)),
             "embed_median_ms": statistics.median(embed),
             "embed_p95_ms": float(np.percentile(embed, 95)),
+            "load_average": os.getloadavg()[0],
         })
     return {
-        "size": size,
+        "size": len(index.passages),
         "faiss": index.manifest["faiss"],
-        "build_seconds": round(build_seconds, 2),
         "load_seconds": round(load_seconds, 2),
-        "rss_index_mb": round(rss_loaded - rss_before_load, 1),
+        "rss_index_mb": round(rss_loaded - rss_before, 1),
         "rss_after_load_mb": round(rss_loaded, 1),
-        "rss_peak_mb": round(_rss_mb("VmHWM"), 1),
-        "rss_start_mb": round(rss_start, 1),
         "runs": per_run,
     }
+
+
+def _run(*args: str) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,27 +142,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000,100000x")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one size in this process
+    parser.add_argument("--threads", default="1,0", help="OpenMP threads of the query embedder to compare (0 = library default)")
+    parser.add_argument("--build", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)  # internal
+    parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)  # internal
+    parser.add_argument("--measure-threads", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one:
-        size, exact = int(args.one.rstrip("x")), args.one.endswith("x")
+    if args.build:
         from knowledge_base.settings import SearchSettings
 
+        spec, directory = args.build
+        size, exact = int(spec.rstrip("x")), spec.endswith("x")
         hnsw_min_size = size + 1 if exact else SearchSettings().hnsw_min_size
-        print(json.dumps(measure_one(size, args.runs, args.queries, hnsw_min_size)))
+        print(json.dumps(build_one(size, Path(directory), hnsw_min_size)))
         return 0
-    print("| passages | FAISS | run | search median ms | search p95 ms | of which query embedding median / p95 ms | build s (no embedding) | load s | index RSS MB | process peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    if args.measure:
+        print(json.dumps(measure_one(Path(args.measure), args.runs, args.queries, args.measure_threads)))
+        return 0
+    print("| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.sizes.split(","):
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.kb_latency", "--one", spec, "--runs", str(args.runs), "--queries", str(args.queries)],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        for i, run in enumerate(r["runs"], 1):
-            fixed = f"{r['build_seconds']} | {r['load_seconds']} | {r['rss_index_mb']} | {r['rss_peak_mb']}" if i == 1 else " | | | "
-            print(f"| {r['size']:,} | {r['faiss']} | {i} | {run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | "
-                  f"{run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {fixed} |", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            built = _run("--build", spec, tmp)
+            for threads in args.threads.split(","):
+                r = _run("--measure", tmp, "--measure-threads", threads, "--runs", str(args.runs), "--queries", str(args.queries))
+                for i, run in enumerate(r["runs"], 1):  # type: ignore[arg-type]
+                    fixed = f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}" if i == 1 else " | | | "
+                    print(f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
+                          f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | "
+                          f"{run['load_average']:.1f} | {fixed} |", flush=True)
     return 0
 
 

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen_overall = None
     for name in args.embedders.split(","):
         started = time.perf_counter()
-        embedder = CachingEmbedder(make_embedder(name), Path(args.cache_dir))
+        embedder = CachingEmbedder(make_embedder(name, threads=0), Path(args.cache_dir))
         with tempfile.TemporaryDirectory() as tmp:
             build_index(corpus.passages, corpus.documents, embedder, Path(tmp), hnsw_min_size=base.hnsw_min_size,
                         out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter)

@@ -66,7 +66,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
     for problem in problems:
         print(f"aviso: {problem}", file=sys.stderr)
-    embedder = make_embedder(settings.embedder, settings.model)
+    embedder = make_embedder(settings.embedder, settings.model, threads=settings.build_threads)
     build_index(
         passages,
         documents,

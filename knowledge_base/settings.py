@@ -64,6 +64,11 @@ class SearchSettings(BaseSettings):
     embedder: str = "e5"
     # Model name or local path, for the sentence-transformers back end only.
     model: str = ""
+    # Threads of the e5/USE engine when answering questions (0 = all cores). One thread is
+    # a little slower on an idle machine but far steadier on one shared with Rasa and the
+    # backend (bench/RESULTS.md). `kb build` uses build_threads.
+    threads: int = 1
+    build_threads: int = 0
     # Collections with at least this many passages get an HNSW index instead of exact search.
     hnsw_min_size: int = 20000
     # Leave unset to use the calibrated value of the embedder (CALIBRATED above).

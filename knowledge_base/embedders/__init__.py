@@ -7,16 +7,24 @@ from knowledge_base.embedders.base import Embedder, Vectors, normalize_rows
 BACKENDS = ("e5", "use", "sentence-transformers", "fake")
 
 
-def make_embedder(backend: str, model: str = "") -> Embedder:
-    """Creates the named back end; raises ValueError for an unknown name."""
+def make_embedder(backend: str, model: str = "", threads: int | None = None) -> Embedder:
+    """Creates the named back end; raises ValueError for an unknown name.
+
+    ``threads`` applies to the e5 and USE back ends: 0 = the library's default (all
+    cores), None = the ``VENTANILLA_KB_THREADS`` setting (1: what a server shares best).
+    """
+    if threads is None:
+        from knowledge_base.settings import SearchSettings
+
+        threads = SearchSettings().threads
     if backend == "e5":
         from knowledge_base.embedders.e5 import E5Embedder
 
-        return E5Embedder()
+        return E5Embedder(threads=threads)
     if backend == "use":
         from knowledge_base.embedders.use import UseEmbedder
 
-        return UseEmbedder()
+        return UseEmbedder(threads=threads or 2)
     if backend == "sentence-transformers":
         from knowledge_base.embedders.sbert import SentenceTransformerEmbedder
 
