@@ -62,6 +62,20 @@ class SearchResult:
     rewritten: str = ""  # the question as searched
 
 
+def limit_search_threads(threads: int) -> None:
+    """Caps FAISS's OpenMP and numpy's BLAS threads in this process.
+
+    One question searches small arrays, where extra threads gain nothing; on a machine
+    shared with other busy processes they spin-wait and turned a 10k-passage search
+    from ~1 ms into ~50 ms (bench/RESULTS.md).
+    """
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(threads)
+    threadpool_limits(limits=threads, user_api="blas")
+
+
 class Searcher:
     """Answers queries over one loaded index. Immutable: safe to share across threads."""
 
@@ -75,6 +89,8 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.tuning: Tuning = settings.tuning(embedder.name)
+        if settings.search_threads > 0:
+            limit_search_threads(settings.search_threads)
 
     def search(self, query: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None) -> SearchResult:
         """Top procedures for ``query``; ``within`` scores one procedure only (follow-ups)."""

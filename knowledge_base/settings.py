@@ -69,6 +69,8 @@ class SearchSettings(BaseSettings):
     # backend (bench/RESULTS.md). `kb build` uses build_threads.
     threads: int = 1
     build_threads: int = 0
+    # Threads of FAISS and numpy's BLAS in a process that searches (0 = leave them alone).
+    search_threads: int = 1
     # Collections with at least this many passages get an HNSW index instead of exact search.
     hnsw_min_size: int = 20000
     # Leave unset to use the calibrated value of the embedder (CALIBRATED above).
