@@ -36,7 +36,8 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = ROOT / "var" / "browser"
 REPLY_TIMEOUT_MS = 60_000  # first answers may wait for the embedding model to warm up
-PASSPORT_QUESTION = "que necesito para sacar el pasaporte por primera vez"
+# A cost question: the answer is the cost passage, so «Ver requisitos» is offered next.
+PASSPORT_QUESTION = "cuanto cuesta sacar el pasaporte por primera vez"
 LOG_SCROLLED_TO_END = """() => {
   const log = document.querySelector('#ventanilla-widget').shadowRoot.querySelector('.vw-log');
   return log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
