@@ -17,7 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.documents import document_hint
+from actions.documents import UnknownProfile, document_hint
 from actions.services import get_services
 from actions.validators import clean_contact, clean_document, clean_name
 from backend.codes import normalize_code
@@ -100,7 +100,9 @@ class ValidateOpenCaseForm(FormValidationAction):
 
     def validate_procedure(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         services = get_services()
-        text = _single(value)
+        candidates = [str(v).strip() for v in value] if isinstance(value, list) else [str(value or "").strip()]
+        # Several extractors may tag the message: prefer a catalog id, else the longest text.
+        text = next((c for c in candidates if c in services.titles), max(candidates, key=len, default=""))
         if text in services.titles:
             return {"procedure": text}
         result = services.search.searcher().search(text, top_k=1) if len(text) >= 3 else None
@@ -117,7 +119,12 @@ class ValidateOpenCaseForm(FormValidationAction):
 
     def validate_document_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         profile = get_services().settings.document_profile
-        document = clean_document(_single(value), profile)
+        try:
+            document = clean_document(_single(value), profile)
+        except UnknownProfile:
+            logger.error("VENTANILLA_DOCUMENT_PROFILE is not a known profile; falling back to generic")
+            profile = "generic"
+            document = clean_document(_single(value), profile)
         if document is None:
             dispatcher.utter_message(response="utter_document_invalid", hint=document_hint(profile))
         return {"document_number": document}

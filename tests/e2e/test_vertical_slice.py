@@ -67,6 +67,8 @@ def _open_case(chat: RestChat, document: str) -> str:
     assert "documento" in texts(chat.say("Ana María Pérez")).lower()
     assert "correo" in texts(chat.say(document)).lower()
     assert "privacidad" in texts(chat.say("ana.perez@correo.com")).lower()
+    summary = texts(chat.say("/affirm"))  # accepts the privacy notice: the summary to confirm
+    assert "Revise sus datos" in summary and document in summary, summary
     reply = texts(chat.say("/affirm"))
     match = CODE_RE.search(reply)
     assert match, reply
