@@ -79,6 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running Rasa server; default: start one")
     parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--config", default=str(ROOT / "config.yml"), help="Rasa config whose model to use")
     args = parser.parse_args()
     if args.url:
         print(report(run(args.url, args.conversations)))
@@ -89,7 +90,9 @@ def main() -> None:
     from deploy.train import ensure_model
 
     subprocess.run([str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"], cwd=ROOT, check=True)
-    model = ensure_model(ROOT / "config.yml", ROOT / "models")
+    config = Path(args.config).resolve()
+    models = ROOT / "models" if config == ROOT / "config.yml" else ROOT / "var" / "test-models"
+    model = ensure_model(config, models, "ventanilla" if config == ROOT / "config.yml" else "test")
     with tempfile.TemporaryDirectory() as tmp:
         with Stack(model=model, var_dir=Path(tmp), ports=Ports.free(), with_web=False,
                    extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")}) as stack:
