@@ -351,19 +351,21 @@ def _read_document(path: Path, today: date) -> tuple[list[Entry], list[ImportPro
     return entries, []
 
 
-def read_entries(path: Path, *, today: date | None = None) -> list[Entry]:
-    """Every entry of a FAQ sheet or document; raises ``ImportFailed`` with all problems."""
-    today = today or date.today()
+def _read(path: Path, today: date) -> tuple[list[Entry], list[ImportProblem]]:
     if not path.is_file():
         raise FileNotFoundError(f"No existe el archivo {path}")
     suffix = path.suffix.lower()
     if suffix in FAQ_FORMATS:
-        entries, problems = _read_faq_rows(path, today)
-    elif suffix in DOCUMENT_FORMATS:
-        entries, problems = _read_document(path, today)
-    else:
-        formats = ", ".join(FAQ_FORMATS + DOCUMENT_FORMATS)
-        raise ImportFailed([ImportProblem(path.name, 0, "(archivo)", f"formato no soportado; use {formats}")])
+        return _read_faq_rows(path, today)
+    if suffix in DOCUMENT_FORMATS:
+        return _read_document(path, today)
+    formats = ", ".join(FAQ_FORMATS + DOCUMENT_FORMATS)
+    return [], [ImportProblem(path.name, 0, "(archivo)", f"formato no soportado; use {formats}")]
+
+
+def read_entries(path: Path, *, today: date | None = None) -> list[Entry]:
+    """Every entry of a FAQ sheet or document; raises ``ImportFailed`` with all problems."""
+    entries, problems = _read(path, today or date.today())
     if problems:
         raise ImportFailed(problems)
     return entries
@@ -377,6 +379,14 @@ def document_key(name: str, entry: Entry) -> str:
     return name if entry.kind == "chunk" else f"{name}:{entry.id}"
 
 
+def _broken_links(name: str, entries: list[Entry], procedures: dict[str, DocumentMeta]) -> list[ImportProblem]:
+    return [
+        ImportProblem(name, entry.line, "procedure_id", f"enlace roto: no existe el trámite '{entry.procedure_id}'")
+        for entry in entries
+        if entry.procedure_id and entry.procedure_id not in procedures
+    ]
+
+
 def entries_to_passages(
     name: str, entries: list[Entry], procedures: dict[str, DocumentMeta] | None
 ) -> tuple[list[Passage], dict[str, DocumentMeta]]:
@@ -387,11 +397,7 @@ def entries_to_passages(
     just groups entries into one document.
     """
     if procedures is not None:
-        broken = [
-            ImportProblem(name, entry.line, "procedure_id", f"enlace roto: no existe el trámite '{entry.procedure_id}'")
-            for entry in entries
-            if entry.procedure_id and entry.procedure_id not in procedures
-        ]
+        broken = _broken_links(name, entries, procedures)
         if broken:
             raise ImportFailed(broken)
     passages: list[Passage] = []
@@ -476,8 +482,12 @@ def import_file(
 ) -> ImportReport:
     """Reads, checks, and (unless ``dry_run``) stores ``path`` as ``imported/<name>.jsonl``."""
     name = slugify(name or path.stem)
-    entries = read_entries(path)
-    entries_to_passages(name, entries, procedures)  # checks the procedure links; raises on a broken one
+    entries, problems = _read(path, date.today())
+    # Rows with other problems are left out of `entries`; the links of the rest are checked too,
+    # so that one run reports everything. Problems are named after the file being imported.
+    problems += [ImportProblem(path.name, p.line, p.field, p.message) for p in _broken_links(name, entries, procedures)]
+    if problems:
+        raise ImportFailed(sorted(problems, key=lambda p: p.line))
     target = imported_dir / f"{name}.jsonl"
     old = {e.id: e for e in load_imported_file(target)} if target.exists() else {}
     new = {e.id: e for e in entries}

@@ -179,7 +179,7 @@ def test_dry_run_shows_changes_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_import_refuses_links_to_unknown_procedures(tmp_path: Path) -> None:
     path = _csv(tmp_path / "x.csv", [["id", "question", "answer", "procedure_id"], ["1", "¿Pregunta de prueba?", ANSWER, "no-existe"]])
-    with pytest.raises(ImportFailed, match="x:2: procedure_id: enlace roto"):
+    with pytest.raises(ImportFailed, match="x.csv:2: procedure_id: enlace roto"):
         import_file(path, tmp_path / "imported", KNOWN, dry_run=False)
     assert not (tmp_path / "imported").exists()
 
@@ -199,3 +199,15 @@ def test_imported_content_joins_the_build(kb_root: Path) -> None:
     joined = [p for p in after.passages if p.passage_id == "impuesto-predial#rentas:a"]
     assert joined and joined[0].procedure_id == "impuesto-predial"
     assert after.documents["rentas:b"].title == "Tasa de alumbrado"
+
+
+def test_one_import_reports_bad_rows_and_broken_links_together(tmp_path: Path) -> None:
+    path = _csv(tmp_path / "mixto.csv", [
+        ["id", "question", "answer", "procedure_id"],
+        ["1", "¿Pregunta con enlace roto?", ANSWER, "predial"],
+        ["2", "¿Pregunta sin respuesta?", "", "impuesto-predial"],
+        ["3", "¿Pregunta correcta del predial?", ANSWER, "impuesto-predial"],
+    ])
+    with pytest.raises(ImportFailed) as excinfo:
+        import_file(path, tmp_path / "imported", KNOWN, dry_run=True)
+    assert [(p.file, p.line, p.field) for p in excinfo.value.problems] == [("mixto.csv", 2, "procedure_id"), ("mixto.csv", 3, "answer")]
