@@ -150,7 +150,8 @@ def test_widget_keyboard_conversation_with_source_buttons_and_reload(stack: Any,
     expect(widget.announcer).to_contain_text("Fuente oficial:")
     expect(widget.announcer).not_to_contain_text("El asistente dice: Fuente:")  # replaced, so not read out
 
-    options = page.get_by_role("group", name="Opciones").last
+    # The last group of options may be «¿Le sirvió esta respuesta?»: take the next-steps one.
+    options = page.get_by_role("group", name="Opciones").filter(has=page.get_by_role("button", name="Ver requisitos")).last
     requirements = options.get_by_role("button", name="Ver requisitos")
     requirements.focus()
     page.keyboard.press("Enter")
