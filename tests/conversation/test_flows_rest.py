@@ -137,12 +137,12 @@ def test_three_failed_verifications_lock_the_status_check(stack: Any) -> None:
 def test_my_cases_after_verification(stack: Any, chat: RestChat) -> None:
     fill_form(chat, document="35444555")
     code = CODE_RE.search(texts(chat.say("confirmo"))).group(0)  # type: ignore[union-attr]
-    assert "documento" in texts(chat.say("mis trámites")).lower()
+    assert "Para mostrarle sus trámites" in texts(chat.say("mis trámites"))
     reply = texts(chat.say("4555"))
-    assert code in reply and "Certificado de residencia" in reply
+    assert "Estos son sus trámites (1)" in reply and code in reply and "Certificado de residencia" in reply
     # Another chat with the same document sees nothing.
     other = RestChat(stack.rasa_url)
-    other.say("mis trámites")
+    assert "Para mostrarle sus trámites" in texts(other.say("ver mis tramites"))
     reply = texts(other.say("4555"))
     assert code not in reply and "No encontré trámites" in reply
 
@@ -160,13 +160,16 @@ def test_an_answer_asks_if_it_helped_and_stores_the_answer(stack: Any, chat: Res
     assert len(after) > before and after[0][0] == "pasaporte-emision"
 
 
-def test_two_unanswerable_questions_end_with_a_person(chat: RestChat) -> None:
-    first = chat.say("que requisitos hay para adoptar un dinosaurio en la luna")
+def test_no_answer_twice_ends_with_a_person(chat: RestChat) -> None:
+    """The knowledge base abstains: first a rephrase with suggestions, the second time a person."""
+    question = "donde se tramita la visa para viajar a marte"
+    first = chat.say(question)
     assert not [c for c in customs(first) if c.get("type") == "kb_answer"], first
-    assert "otras palabras" in texts(first) or "no puedo ayudarle" in texts(first)
-    second = chat.say("y cuanto cobran por el permiso para volar en alfombra magica")
+    assert "prefiero no adivinar" in texts(first) and "otras palabras" in texts(first)
+    second = chat.say(question)
     assert not [c for c in customs(second) if c.get("type") == "kb_answer"], second
-    assert "Hablar con una persona" in buttons(second)
+    assert "le comunico con una persona" in texts(second) and "Hablar con una persona" in buttons(second)
+    assert "¿Le sirvió" not in texts(first) + texts(second)  # only real answers ask for feedback
 
 
 def test_out_of_scope_offers_what_the_bot_can_do(chat: RestChat) -> None:
