@@ -124,7 +124,7 @@ def chat(stack: Any) -> RestChat:
     return RestChat(stack.rasa_url)
 
 
-# Known failures at the end of the 2026-11-22 session (issue 4 stays open until they pass).
+# Known (or unverified) failures at the end of the 2026-11-22 session (issue 4 stays open until they pass).
 # Listed here, in one place, so they stay visible: each is a real defect or a missed target,
 # not a flaky test. Non-strict: a test that starts passing shows up as XPASS.
 KNOWN_FAILURES = {
@@ -136,6 +136,7 @@ KNOWN_FAILURES = {
     "tests/conversation/test_flows_rest.py::test_handoff_the_other_branch": "NLU fallback before handoff: greeting not recognised in that flow",
     "tests/nlu/test_nlu_eval.py::test_held_out_split_reaches_the_target": "macro-F1 0.927 < 0.93 target on the held-out split (test model)",
     "tests/nlu/test_nlu_eval.py::test_split_with_typos_reaches_the_target": "macro-F1 0.871 < 0.90 target on the typo copy (test model)",
+    "tests/browser/test_webchat.py::test_widget_keyboard_conversation_with_source_buttons_and_reload": "locators updated for the feedback buttons at session end; not re-verified",
     "tests/browser/test_webchat.py::test_rasa_webchat_from_npm_works_against_our_server": "rasa-webchat page: message count changed by the feedback question; locator to update",
 }
 
