@@ -12,7 +12,9 @@
   against the sender ids in Rasa's tracker store. The agent answers on the channel,
   then resumes the bot with Rasa's HTTP API (``rasa run --enable-api``)::
 
-      POST /conversations/<sender_id>/tracker/events   {"event": "resume"}
+      POST /conversations/<sender_id>/tracker/events
+      [{"event": "resume"}, {"event": "slot", "name": "handoff_mode", "value": null},
+       {"event": "action", "name": "action_listen"}]
 
   (``resume_conversation`` below does exactly that.) A paused conversation also
   resumes by itself when its session expires (``session_expiration_time``, 60 min).
@@ -242,12 +244,22 @@ class ActionHandoffNoMessage(Action):
         return [SlotSet("handoff_mode", None)]
 
 
+# What the agents' tool appends to give a conversation back to the bot: resume, forget
+# the handoff, and mark the bot as listening again (the citizen's messages logged while
+# paused were never answered by the bot, so without it the next turn looks out of order).
+RESUME_EVENTS: list[dict[str, Any]] = [
+    {"event": "resume"},
+    {"event": "slot", "name": "handoff_mode", "value": None},
+    {"event": "action", "name": "action_listen"},
+]
+
+
 def resume_conversation(rasa_url: str, sender_id: str, token: str = "", timeout: float = 10.0) -> None:
     """Gives a paused conversation back to the bot (for the agents' tool)."""
     url = f"{rasa_url.rstrip('/')}/conversations/{urllib.request.quote(sender_id, safe='')}/tracker/events"
     if token:
         url += f"?token={urllib.request.quote(token, safe='')}"
-    body = json.dumps({"event": "resume"}).encode()
+    body = json.dumps(RESUME_EVENTS).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - staff-configured URL
         if response.status != 200:
