@@ -112,7 +112,8 @@ class ActionAnswerProcedure(Action):
         except Exception:  # noqa: BLE001 - the citizen must always get a reply
             logger.exception("knowledge answer failed")
             dispatcher.utter_message(response="utter_technical_problem")
-            return []
+            # Not answered: an earlier answer's True must not trigger "¿Le sirvió?" now.
+            return [SlotSet("kb_answered", False)]
 
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         services = get_services()
@@ -130,7 +131,7 @@ class ActionAnswerProcedure(Action):
                 return self._utter_hit(dispatcher, hit)
         if from_button or not text:
             dispatcher.utter_message(response="utter_ask_what_procedure")
-            return []
+            return [SlotSet("kb_answered", False)]
 
         result = choose_result(searcher, text, tracker.get_slot("last_procedure"), margin=services.settings.kb.followup_margin)
         if result.hits:

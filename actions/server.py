@@ -19,7 +19,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.services import Services, build_services, set_services
-from actions.settings import ActionSettings
+from actions.settings import ActionSettings, load_settings
 
 logger = logging.getLogger("actions.server")
 
@@ -74,7 +74,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = ActionSettings()
+    settings = load_settings()  # a wrong setting stops here, with the variable's name
     app = create_app(settings)
     app.run(host=settings.action_host, port=settings.action_port, single_process=True, access_log=False, motd=False)
 

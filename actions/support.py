@@ -84,9 +84,10 @@ def set_interactions(store: InteractionStore | None) -> None:
 
 
 def get_support_settings() -> SupportSettings:
+    """The office hours validated at start-up (``ActionSettings`` is a ``SupportSettings``)."""
     global _settings
     if _settings is None:
-        _settings = SupportSettings()
+        _settings = get_services().settings
     return _settings
 
 
