@@ -30,12 +30,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy import create_engine, text
 
 from backend.api import create_app
 from backend.db import create_schema, make_engine
 from backend.http_repository import HttpCaseRepository
 from backend.repository import CaseRepository, NewCase, SqlCaseRepository, submission_key
+from backend.scratch_schema import scratch_schema
 from backend.settings import BackendSettings
 from deploy.stack import free_port
 
@@ -109,20 +109,6 @@ def served_backend(database_url: str) -> Iterator[str]:
         thread.join(10)
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def run_store(label: str, url: str, args: argparse.Namespace, report: Callable[[str], None]) -> None:
     engine = make_engine(url)
     create_schema(engine)
@@ -154,7 +140,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         run_store("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}", args, print)
     if not args.no_postgres:
-        with postgres_schema() as url:
+        with scratch_schema(POSTGRES_URL, "bench") as url:
             run_store("PostgreSQL", url, args, print)
 
 

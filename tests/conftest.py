@@ -128,12 +128,6 @@ def chat(stack: Any) -> RestChat:
 # Listed here, in one place, so they stay visible: each is a real defect or a missed target,
 # not a flaky test. Non-strict: a test that starts passing shows up as XPASS.
 KNOWN_FAILURES = {
-    "tests/conversation/test_core_stories.py::test_the_stories_cover_every_flow": "no test story yet for the lockout flow",
-    "tests/conversation/test_core_stories.py::test_every_test_story_passes": "handoff-in-the-middle-of-a-form story mispredicts (action_default_fallback)",
-    "tests/conversation/test_flows_rest.py::test_my_cases_after_verification": "mis trámites: case code typed after the list prompt is not recognised",
-    "tests/conversation/test_flows_rest.py::test_two_unanswerable_questions_end_with_a_person": "second unanswerable question was answered from the KB (abstention too permissive for this phrasing)",
-    "tests/conversation/test_flows_rest.py::test_rating_at_the_end": "'gracias' after '¿algo más?' did not ask for the 1-5 rating (fix in edc3550 not yet verified)",
-    "tests/conversation/test_flows_rest.py::test_handoff_the_other_branch": "NLU fallback before handoff: greeting not recognised in that flow",
     "tests/nlu/test_nlu_eval.py::test_held_out_split_reaches_the_target": "macro-F1 0.927 < 0.93 target on the held-out split (test model)",
     "tests/nlu/test_nlu_eval.py::test_split_with_typos_reaches_the_target": "macro-F1 0.871 < 0.90 target on the typo copy (test model)",
     "tests/browser/test_webchat.py::test_widget_keyboard_conversation_with_source_buttons_and_reload": "locators updated for the feedback buttons at session end; not re-verified",

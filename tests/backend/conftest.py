@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from backend.api import create_app
 from backend.db import create_schema, make_engine
 from backend.repository import NewCase, SqlCaseRepository, submission_key
+from backend.scratch_schema import scratch_schema
 from backend.settings import BackendSettings
 from deploy.stack import free_port
 
@@ -36,20 +36,6 @@ class Database:
     kind: str  # "sqlite" | "postgres"
 
 
-def _fresh_postgres_schema(base_url: str) -> Iterator[str]:
-    """A schema of our own per test: runs never see each other's tables."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base_url}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """The same test on SQLite (the default store) and on PostgreSQL."""
@@ -57,13 +43,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield Database(f"sqlite:///{tmp_path / 'cases.db'}", "sqlite")
         return
     base = request.getfixturevalue("postgres_url")
-    yield from (Database(url, "postgres") for url in _fresh_postgres_schema(base))
+    with scratch_schema(base) as url:
+        yield Database(url, "postgres")
 
 
 @pytest.fixture
 def pg_database(postgres_url: str) -> Iterator[Database]:
     """PostgreSQL only (acceptance tests that are about PostgreSQL)."""
-    for url in _fresh_postgres_schema(postgres_url):
+    with scratch_schema(postgres_url) as url:
         yield Database(url, "postgres")
 
 

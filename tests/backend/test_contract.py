@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 
 import httpx
@@ -20,6 +21,7 @@ from backend import casework
 from backend.db import create_schema, make_engine
 from backend.http_repository import HttpCaseRepository
 from backend.repository import CaseRepository, InvalidCase, NewCase, SqlCaseRepository
+from backend.scratch_schema import scratch_schema
 from tests.backend.conftest import HASH_KEY, OFFICER_TOKEN, SERVICE_TOKEN, LiveBackend, new_case
 
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
@@ -46,13 +48,10 @@ def subject(request: pytest.FixtureRequest, tmp_path) -> Iterator[Subject]:  # t
         staff.close()
         return
     if request.param == "sql-sqlite":
-        url = f"sqlite:///{tmp_path / 'cases.db'}"
-        urls: Iterator[str] = iter([url])
+        where: AbstractContextManager[str] = nullcontext(f"sqlite:///{tmp_path / 'cases.db'}")
     else:
-        from tests.backend.conftest import _fresh_postgres_schema
-
-        urls = _fresh_postgres_schema(request.getfixturevalue("postgres_url"))
-    for url in urls:
+        where = scratch_schema(request.getfixturevalue("postgres_url"))
+    with where as url:
         engine = make_engine(url)
         create_schema(engine)
 
