@@ -13,11 +13,15 @@ import json
 import sys
 from pathlib import Path
 
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.conversations import forget_idle_conversations, forget_senders, tracker_engine, tracker_store_url
 from backend.db import create_schema, make_engine
 from backend.hashing import normalize_document
-from backend.privacy import apply_retention, erase_citizen, export_citizen
+from backend.privacy import apply_retention, cases_of_document, erase_citizen, export_citizen
 from backend.settings import StoreSettings
 
 
@@ -38,6 +42,11 @@ def _sessions(settings: StoreSettings) -> sessionmaker[Session]:
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _tracker_engine(settings: StoreSettings) -> Engine:
+    """Rasa's conversation store (not migrated by us: Rasa owns its schema)."""
+    return tracker_engine(tracker_store_url(settings.tracker_dialect, settings.effective_tracker_db))
 
 
 def privacy_main(argv: list[str] | None = None) -> int:
@@ -72,28 +81,54 @@ def privacy_main(argv: list[str] | None = None) -> int:
         print("No se borró nada: agregue --yes para confirmar el borrado.", file=sys.stderr)
         return 2
     with sessions.begin() as session:
+        cases = cases_of_document(session, hash_key=settings.case_hash_key, document_number=document)
+        senders = {case.sender_hash for case in cases if case.sender_hash}
         codes = erase_citizen(session, hash_key=settings.case_hash_key, document_number=document, actor=args.actor)
-    print(json.dumps({"anonimizados": codes}, ensure_ascii=False))
-    print(f"Datos personales borrados de {len(codes)} trámites.", file=sys.stderr)
+    tracker = _tracker_engine(settings)
+    try:
+        conversations = forget_senders(tracker, hash_key=settings.case_hash_key, sender_hashes=senders)
+    finally:
+        tracker.dispose()
+    print(json.dumps({"anonimizados": codes, "conversaciones_borradas": conversations}, ensure_ascii=False))
+    print(f"Datos personales borrados de {len(codes)} trámites y {conversations} conversaciones.", file=sys.stderr)
     return 0
 
 
 def retention_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ventanilla-retention",
-        description="Borra los datos personales de los trámites cerrados hace más de N días.",
+        description="Borra los datos personales de los trámites cerrados hace más de N días y las conversaciones inactivas.",
     )
     parser.add_argument("--days", type=int, help="días de retención (por defecto VENTANILLA_RETENTION_DAYS)")
-    parser.add_argument("--dry-run", action="store_true", help="solo muestra qué trámites se anonimizarían")
+    parser.add_argument(
+        "--conversation-days",
+        type=int,
+        help="días sin actividad tras los que se borra una conversación (por defecto VENTANILLA_CONVERSATION_RETENTION_DAYS)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="solo muestra qué se borraría")
     args = parser.parse_args(argv)
     settings = StoreSettings()
     days = settings.retention_days if args.days is None else args.days
-    if days < 0:
+    conversation_days = settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
+    if days < 0 or conversation_days < 0:
         raise SystemExit("Error: los días de retención no pueden ser negativos.")
     sessions = _sessions(settings)
     with sessions.begin() as session:
         codes = apply_retention(session, days=days, actor="cli:retention", dry_run=args.dry_run)
-    verb = "se anonimizarían" if args.dry_run else "anonimizados"
-    print(json.dumps({"dias": days, "dry_run": args.dry_run, "tramites": codes}, ensure_ascii=False))
-    print(f"{len(codes)} trámites {verb}.", file=sys.stderr)
+    tracker = _tracker_engine(settings)
+    try:
+        cutoff = datetime.now(timezone.utc) - timedelta(days=conversation_days)
+        conversations = forget_idle_conversations(tracker, older_than=cutoff, dry_run=args.dry_run)
+    finally:
+        tracker.dispose()
+    summary = {
+        "dias": days,
+        "dias_conversaciones": conversation_days,
+        "dry_run": args.dry_run,
+        "tramites": codes,
+        "conversaciones": conversations,
+    }
+    print(json.dumps(summary, ensure_ascii=False))
+    verb = "se borrarían" if args.dry_run else "borrados"
+    print(f"Datos personales {verb}: {len(codes)} trámites y {conversations} conversaciones.", file=sys.stderr)
     return 0

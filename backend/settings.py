@@ -55,11 +55,21 @@ class StoreSettings(VentanillaSettings):
     case_service_token: str = DEV_CASE_SERVICE_TOKEN
     # Closed cases lose their personal data this many days after closing (ventanilla-retention).
     retention_days: int = 365
+    # Rasa's conversation store (the same variables bot/endpoints.yml gives Rasa), and how
+    # long an idle conversation is kept there before ventanilla-retention deletes it.
+    tracker_dialect: str = "sqlite"
+    tracker_db: str = ""
+    conversation_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``var/``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'cases.db'}"
+
+    @property
+    def effective_tracker_db(self) -> str:
+        """Rasa's tracker database: the configured one, or the embedded SQLite file under ``var/``."""
+        return self.tracker_db or str(self.var_dir / "rasa_tracker.db")
 
     def _production_problems(self) -> list[str]:
         problems = super()._production_problems()

@@ -48,6 +48,15 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
 
 
 @pytest.fixture
+def tracker_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch Rasa tracker store for the console scripts started by the test."""
+    path = tmp_path / "rasa_tracker.db"
+    monkeypatch.setenv("VENTANILLA_TRACKER_DIALECT", "sqlite")
+    monkeypatch.setenv("VENTANILLA_TRACKER_DB", str(path))
+    return path
+
+
+@pytest.fixture
 def pg_database(postgres_url: str) -> Iterator[Database]:
     """PostgreSQL only (acceptance tests that are about PostgreSQL)."""
     with scratch_schema(postgres_url) as url:

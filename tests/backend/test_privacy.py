@@ -19,6 +19,8 @@ from backend.repository import SqlCaseRepository
 from tests.backend.conftest import HASH_KEY, Database, new_case
 
 BIN = Path(sys.executable).parent
+# The scripts also clean Rasa's conversation store: a scratch one, never the project's var/.
+pytestmark = pytest.mark.usefixtures("tracker_db")
 
 
 def _run(script: str, database: Database, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -128,7 +130,8 @@ def test_retention_anonymizes_only_closed_cases_past_the_deadline(
 
     result = _run("ventanilla-retention", database, extra_env={"VENTANILLA_RETENTION_DAYS": "365"})
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"dias": 365, "dry_run": False, "tramites": [old_closed]}
+    summary = json.loads(result.stdout)
+    assert (summary["dias"], summary["dry_run"], summary["tramites"]) == (365, False, [old_closed])
     with Session(engine) as session:
         rows = {c.code: c for c in session.scalars(select(Case)).all()}
     assert rows[old_closed].full_name is None and rows[old_closed].anonymized_at is not None
