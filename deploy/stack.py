@@ -8,6 +8,7 @@ start the system exactly the way people do, only on free ports and a scratch
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -60,6 +61,13 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     with_web: bool = True
     processes: list[Process] = field(default_factory=list)
+    # Rasa's HTTP API (trackers hold personal data) answers only with this token; the
+    # channels (/webhooks/*, /socket.io) stay open. VENTANILLA_RASA_TOKEN, or one per run.
+    rasa_token: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.rasa_token:
+            self.rasa_token = os.environ.get("VENTANILLA_RASA_TOKEN") or secrets.token_hex(16)
 
     @property
     def rasa_url(self) -> str:
@@ -90,6 +98,7 @@ class Stack:
                 "VENTANILLA_ACTION_PORT": str(self.ports.actions),
                 "VENTANILLA_ACTION_SERVER_URL": f"{self.action_url}/webhook",
                 "VENTANILLA_RASA_URL": self.rasa_url,
+                "VENTANILLA_RASA_TOKEN": self.rasa_token,
                 "VENTANILLA_TRACKER_DIALECT": "sqlite",
                 "VENTANILLA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
                 "HF_HUB_OFFLINE": "1",
@@ -129,6 +138,7 @@ class Stack:
                     "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
                     "--credentials", str(credentials),
                     "--cors", "*",
+                    "--auth-token", self.rasa_token,
                 ],
                 f"{self.rasa_url}/health",
             )

@@ -119,8 +119,9 @@ class Widget:
         return [t.strip() for t in self.log.locator(".vw-msg, .vw-source").all_inner_texts()]
 
 
-def tracker_user_texts(rasa_url: str, session_id: str) -> list[str]:
-    with urllib.request.urlopen(f"{rasa_url}/conversations/{session_id}/tracker", timeout=10) as response:
+def tracker_user_texts(stack: Any, session_id: str) -> list[str]:
+    url = f"{stack.rasa_url}/conversations/{session_id}/tracker?token={stack.rasa_token}"
+    with urllib.request.urlopen(url, timeout=10) as response:
         tracker = json.loads(response.read())
     return [event.get("text") or "" for event in tracker["events"] if event.get("event") == "user"]
 
@@ -184,7 +185,7 @@ def test_widget_keyboard_conversation_with_source_buttons_and_reload(stack: Any,
 
     widget.ask("cuanto sale renovar la licencia de conducir")
     expect(widget.sources).to_have_count(3, timeout=REPLY_TIMEOUT_MS)
-    said = tracker_user_texts(stack.rasa_url, session_id)
+    said = tracker_user_texts(stack, session_id)
     assert PASSPORT_QUESTION in said and "cuanto sale renovar la licencia de conducir" in said, said
     assert not tab.errors
 
@@ -227,7 +228,7 @@ def test_widget_keeps_the_conversation_across_a_network_drop(
     expect(widget.sources).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
     assert widget.sources.last.get_by_role("link").get_attribute("href").endswith("/tramites/licencia-conducir-renovacion")
     assert widget.session_id() == session_id
-    said = tracker_user_texts(stack.rasa_url, session_id)
+    said = tracker_user_texts(stack, session_id)
     assert said.count(PASSPORT_QUESTION) == 1 and "cuanto sale renovar la licencia de conducir" in said, said
     assert not tab.errors
 
@@ -345,6 +346,6 @@ def test_a_socket_cannot_speak_for_another_session(stack: Any, tab: Tab) -> None
 
     own = page.evaluate(SOCKET_AS_ANOTHER_SESSION, [stack.rasa_url, victim])
     assert re.fullmatch(r"[0-9a-f]{32}", own), own  # a malformed id is replaced by a new one
-    assert "mensaje propio" in tracker_user_texts(stack.rasa_url, own)
-    assert "mensaje ajeno" not in tracker_user_texts(stack.rasa_url, victim)
-    assert "mensaje ajeno" not in tracker_user_texts(stack.rasa_url, own)
+    assert "mensaje propio" in tracker_user_texts(stack, own)
+    assert "mensaje ajeno" not in tracker_user_texts(stack, victim)
+    assert "mensaje ajeno" not in tracker_user_texts(stack, own)

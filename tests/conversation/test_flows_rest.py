@@ -245,7 +245,7 @@ def _live_handoff(stack: Any) -> None:
     assert state == "waiting_agent" and live == 1
     assert "(human_handoff) quiero hablar con una persona" in summary and "juana@correo.com" not in summary
     # An agent gives the conversation back to the bot.
-    resume_conversation(stack.rasa_url, chat.sender)
+    resume_conversation(stack.rasa_url, chat.sender, stack.rasa_token)
     assert "asistente virtual" in texts(chat.say("hola"))
 
 

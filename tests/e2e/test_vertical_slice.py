@@ -28,6 +28,23 @@ def test_every_service_reports_healthy(stack) -> None:
             assert response.status == 200, url
 
 
+def test_rasa_http_api_needs_the_token_but_channels_do_not(stack, chat: RestChat) -> None:
+    """Trackers hold what citizens typed: only the stack's own services may read them."""
+    import urllib.error
+    import urllib.request
+
+    chat.say("hola")
+    tracker = f"{stack.rasa_url}/conversations/{chat.sender}/tracker"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(tracker, timeout=5)
+    assert refused.value.code == 401
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        urllib.request.urlopen(f"{tracker}?token=not-the-token", timeout=5)
+    assert wrong.value.code == 401
+    with urllib.request.urlopen(f"{tracker}?token={stack.rasa_token}", timeout=5) as response:
+        assert response.status == 200
+
+
 def test_greeting_and_help_in_spanish(chat: RestChat) -> None:
     reply = texts(chat.say("hola"))
     assert "asistente virtual" in reply
