@@ -5,9 +5,10 @@ all-MiniLM-L6-v2) the real index is built over the shipped corpus and every
 combination of lexical weight and aggregation temperature is evaluated on
 ``knowledge_base/eval/dev.jsonl`` through the real ``Searcher``. For each
 combination the abstention threshold is calibrated on the same set: among the
-thresholds that keep false abstentions at or below 5 %, the one with the best mean
-of top-1 (abstaining counts as a miss) and abstain-on-null. A configuration is then
-chosen per back end, with and without the lexical signal, by that same mean. The holdout set is evaluated once, for the chosen
+thresholds that keep false abstentions at or below 5 %, those that reach the
+recall@3 target (0.98) first, then the best mean of top-1 (abstaining counts as a
+miss) and abstain-on-null. A configuration is then chosen per back end, with and
+without the lexical signal, by that same order. The holdout set is evaluated once, for the chosen
 configuration only, after everything else is fixed.
 
 Embeddings are cached on disk by text (``--cache-dir``), so re-running the sweep
@@ -45,6 +46,7 @@ HOLDOUT = PACKAGE_DIR / "eval" / "holdout.jsonl"
 WEIGHTS = (0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 TEMPERATURES = (0.0, 0.01, 0.02, 0.03, 0.05)
 MAX_FALSE_ABSTAIN = 0.05
+TARGET_RECALL_AT_3 = 0.98
 
 
 class CachingEmbedder:
@@ -108,24 +110,32 @@ class CachingEmbedder:
 def calibrate(outcomes: list[Outcome]) -> tuple[float, dict[str, float | int]]:
     """The threshold with the best objective among those with false_abstain <= 5 %, and its metrics.
 
-    Candidates are the recorded confidences rounded down to 0.001 (every place where
-    a decision changes); ties go to the threshold with fewer false abstentions.
+    Thresholds that keep recall@3 at the issue's target (0.98) come first: every false
+    abstention is also a recall miss, so the mean of top-1 and abstain-on-null alone
+    would trade recall away for abstentions. Candidates are the recorded confidences
+    rounded down to 0.001 (every place where a decision changes); ties go to the
+    threshold with fewer false abstentions.
     """
     candidates = sorted({float(np.floor(o.confidence * 1000) / 1000) for o in outcomes if np.isfinite(o.confidence)})
-    best: tuple[float, float, float, dict[str, float | int]] | None = None
+    best: tuple[tuple[bool, float, float], float, dict[str, float | int]] | None = None
     for threshold in candidates:
         m = metrics_at(outcomes, threshold)
         if float(m["false_abstain"]) > MAX_FALSE_ABSTAIN:
             break  # higher thresholds only abstain more
-        key = (objective(m), -float(m["false_abstain"]))
-        if best is None or key > best[:2]:
-            best = (key[0], key[1], threshold, m)
+        key = (float(m["recall_at_3"]) >= TARGET_RECALL_AT_3, objective(m), -float(m["false_abstain"]))
+        if best is None or key > best[0]:
+            best = (key, threshold, m)
     assert best is not None
-    return best[2], best[3]
+    return best[1], best[2]
 
 
 def objective(m: dict[str, float | int]) -> float:
     return (float(m["top1"]) + float(m["abstain_on_null"])) / 2
+
+
+def preference(m: dict[str, float | int]) -> tuple[bool, float]:
+    """How configurations are compared: reaching the recall@3 target first, then the objective."""
+    return float(m["recall_at_3"]) >= TARGET_RECALL_AT_3, objective(m)
 
 
 def sweep(index, embedder: Embedder, questions, weights, temperatures) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -170,12 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         embedder.flush()
         embedder.warm(index, dev)
         rows = sweep(index, embedder, dev, WEIGHTS, TEMPERATURES)
-        best_lex = max((r for r in rows if r["w"] > 0), key=lambda r: objective(r["metrics"]))
-        best_sem = max((r for r in rows if r["w"] == 0), key=lambda r: objective(r["metrics"]))
+        best_lex = max((r for r in rows if r["w"] > 0), key=lambda r: preference(r["metrics"]))
+        best_sem = max((r for r in rows if r["w"] == 0), key=lambda r: preference(r["metrics"]))
         for label, r in (("semantic only", best_sem), ("semantic + lexical", best_lex)):
             summary.append((name, label, r))
         print(f"<!-- {name}: sweep of {len(rows)} configurations in {time.perf_counter() - started:.0f} s -->", file=sys.stderr)
-        if chosen_overall is None or objective(best_lex["metrics"]) > objective(chosen_overall[2]["metrics"]):
+        if chosen_overall is None or preference(best_lex["metrics"]) > preference(chosen_overall[2]["metrics"]):
             chosen_overall = (name, index, best_lex, embedder)
 
     print("### Back ends on the development set (threshold calibrated for false_abstain <= 0.05)\n")

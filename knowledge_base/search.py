@@ -127,8 +127,12 @@ class Searcher:
         _, ids = self.index.vectors.search(qvec[None, :], k)
         found = [ids[0][ids[0] >= 0]]
         if lexical is not None:
-            top = np.argpartition(-lexical, min(k, len(lexical) - 1))[:k]
-            found.append(top[lexical[top] > 0])
+            # Only passages holding a question term can be lexical candidates: partitioning
+            # those few instead of the whole collection keeps this step flat at 100k passages.
+            matched = np.flatnonzero(lexical)
+            if len(matched) > k:
+                matched = matched[np.argpartition(-lexical[matched], k - 1)[:k]]
+            found.append(matched)
         positions = np.unique(self.index.procedure_of[np.concatenate(found)])
         return [self.index.procedure_ids[p] for p in positions]
 

@@ -178,4 +178,5 @@ def test_a_failure_still_answers_the_citizen(install: Any, monkeypatch: pytest.M
 
     monkeypatch.setattr(services_module.get_services().search, "searcher", broken)
     messages, slots = ask("me robaron la cedula")
-    assert responses(messages) == ["utter_technical_problem"] and slots == {}
+    # No procedure is remembered, and the conversation knows nothing was answered.
+    assert responses(messages) == ["utter_technical_problem"] and slots == {"kb_answered": False}
