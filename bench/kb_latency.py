@@ -5,7 +5,8 @@ What is real and what is synthetic:
 * The QUERY side is real: every search embeds a real question from the development
   set with the configured embedder (e5 by default), then runs the real ``Searcher``
   (rewriting, BM25, FAISS, per-procedure aggregation, abstention). Every question is
-  distinct within a run and nothing is cached between searches.
+  distinct within a run and the query-embedding cache (``query_cache_size``) is off, so
+  every search embeds its question.
 * The PASSAGE side of the 1k/10k/100k collections is synthetic: random unit vectors
   (embedding 100k passages with e5 would take hours on 2 cores) and texts of 40
   words drawn from the vocabulary of the real content, so BM25 postings have a
@@ -91,7 +92,7 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
     from knowledge_base.search import Searcher
     from knowledge_base.settings import PACKAGE_DIR, SearchSettings
 
-    settings = SearchSettings()
+    settings = SearchSettings(query_cache_size=0)  # every search embeds its question
     embedder = make_embedder(settings.embedder, settings.model, threads=threads)
     questions = [q.question for q in load_questions(PACKAGE_DIR / "eval" / "dev.jsonl")]
     embedder.embed_queries(["calentamiento"])

@@ -25,7 +25,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -91,6 +93,17 @@ class Searcher:
         self.tuning: Tuning = settings.tuning(embedder.name)
         if settings.search_threads > 0:
             limit_search_threads(settings.search_threads)
+        # The question's embedding is most of a search's time. The bot searches a follow-up
+        # twice (overall and within the last procedure), and citizens repeat short questions
+        # ("horarios", "requisitos"): a bounded cache spares those embeddings. 0 turns it off.
+        self._embed_query: Callable[[str], NDArray[np.float32]] = (
+            lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached) if settings.query_cache_size > 0 else self._embed_uncached
+        )
+
+    def _embed_uncached(self, text: str) -> NDArray[np.float32]:
+        vector = np.asarray(self.embedder.embed_queries([text])[0], dtype=np.float32)
+        vector.flags.writeable = False  # shared by every search that hits the cache
+        return vector
 
     def search(self, query: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None) -> SearchResult:
         """Top procedures for ``query``; ``within`` scores one procedure only (follow-ups)."""
@@ -99,7 +112,7 @@ class Searcher:
         if not query.strip():
             return SearchResult(query, [], True, [], version, rewritten=query)
         rewritten = self.index.rewriter.rewrite(query)
-        qvec = self.embedder.embed_queries([rewritten])[0]
+        qvec = self._embed_query(rewritten)
         lexical = self._lexical_scores(analyze(rewritten))
         aspect = aspect_of(rewritten)
         if within is not None:

@@ -80,6 +80,9 @@ class SearchSettings(BaseSettings):
     abstain_threshold: float | None = None
     # Passages fetched from each signal (semantic, lexical) to find candidate procedures.
     candidates: int = 50
+    # Question embeddings remembered per loaded index (least recently used first out; 0 = off).
+    # Benchmarks of search latency turn it off: they must embed every question.
+    query_cache_size: int = 256
     # Days after which an entry counts as stale in `kb validate` and `kb stats`.
     stale_after_days: int = 365
     followup_relief: float | None = None

@@ -175,3 +175,31 @@ def test_the_passage_shown_answers_the_aspect_without_changing_the_ranking(kb_se
     assert aware.confidence == plain.confidence
     assert aware.hits[0].passage.section == "requirements" or aware.hits[0].passage.label.startswith("¿")
     assert aware.hits[0].passage.passage_id == "pasaporte-emision#requirements"
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[str] = []
+
+    def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+        self.queries.extend(texts)
+        return super().embed_queries(texts)
+
+
+def test_repeated_questions_are_embedded_once_unless_the_cache_is_off(kb_settings: SearchSettings) -> None:
+    build_fake(kb_settings)
+    index = load_index(kb_settings.index_dir)
+    counting = CountingEmbedder()
+    cached = Searcher(index, counting, kb_settings.model_copy(update={"query_cache_size": 2}))
+    first = cached.search("perdi el dni que hago")
+    again = cached.search("perdi el dni que hago", within="documento-identidad-duplicado")  # a follow-up searches twice
+    assert counting.queries == ["perdi el dni que hago (documento de identidad)"]
+    assert again.hits[0].score == pytest.approx(first.hits[0].score)
+    for question in ("pasaporte", "patente", "perdi el dni que hago"):  # the oldest entry was pushed out
+        cached.search(question)
+    assert len(counting.queries) == 4
+    uncached = Searcher(index, CountingEmbedder(), kb_settings.model_copy(update={"query_cache_size": 0}))
+    uncached.search("pasaporte")
+    uncached.search("pasaporte")
+    assert uncached.embedder.queries == ["pasaporte", "pasaporte"]  # type: ignore[attr-defined]
