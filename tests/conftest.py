@@ -130,8 +130,6 @@ def chat(stack: Any) -> RestChat:
 KNOWN_FAILURES = {
     "tests/nlu/test_nlu_eval.py::test_held_out_split_reaches_the_target": "macro-F1 0.927 < 0.93 target on the held-out split (test model)",
     "tests/nlu/test_nlu_eval.py::test_split_with_typos_reaches_the_target": "macro-F1 0.871 < 0.90 target on the typo copy (test model)",
-    "tests/browser/test_webchat.py::test_widget_keyboard_conversation_with_source_buttons_and_reload": "locators updated for the feedback buttons at session end; not re-verified",
-    "tests/browser/test_webchat.py::test_rasa_webchat_from_npm_works_against_our_server": "rasa-webchat page: message count changed by the feedback question; locator to update",
 }
 
 

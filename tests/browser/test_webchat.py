@@ -38,6 +38,8 @@ SHOTS = ROOT / "var" / "browser"
 REPLY_TIMEOUT_MS = 60_000  # first answers may wait for the embedding model to warm up
 # A cost question: the answer is the cost passage, so «Ver requisitos» is offered next.
 PASSPORT_QUESTION = "cuanto cuesta sacar el pasaporte por primera vez"
+# A follow-up without the procedure's name: answered within the procedure last talked about.
+FOLLOW_UP_QUESTION = "y que requisitos piden?"
 LOG_SCROLLED_TO_END = """() => {
   const log = document.querySelector('#ventanilla-widget').shadowRoot.querySelector('.vw-log');
   return log.scrollTop + log.clientHeight >= log.scrollHeight - 2;
@@ -306,10 +308,20 @@ def test_rasa_webchat_from_npm_works_against_our_server(stack: Any, tab: Tab) ->
     new_message.press("Enter")
     expect(page.locator(".rw-response", has_text="Fuente:")).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
     expect(page.locator(".rw-response", has_text="Fuente:")).to_contain_text("/tramites/pasaporte-emision")
+    # rasa-webchat shows messages one by one and keeps only the last message's buttons:
+    # the turn ends with «¿Le sirvió esta respuesta?», so that is the button to press.
+    feedback = page.locator(".rw-response", has_text="¿Le sirvió esta respuesta?")
+    expect(feedback).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+    page.locator(".rw-reply", has_text="Sí").first.click()
+    expect(page.locator(".rw-client").last).to_have_text("Sí")
+    expect(page.locator(".rw-response", has_text="Gracias por contarme")).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
 
-    page.locator(".rw-reply", has_text="Ver requisitos").first.click()
+    new_message.fill(FOLLOW_UP_QUESTION)
+    new_message.press("Enter")
     expect(page.locator(".rw-response", has_text="Fuente:")).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
-    expect(page.locator(".rw-response", has_text="¿Qué más quiere hacer?")).to_have_count(2)  # the turn is complete
+    expect(page.locator(".rw-response", has_text="Requisitos")).not_to_have_count(0)
+    expect(feedback).to_have_count(2, timeout=REPLY_TIMEOUT_MS)  # the turn is complete
+    expect(responses.filter(has_text=re.compile(r"\S"))).to_have_count(responses.count())  # no typing bubble left
     count = responses.count()
 
     page.reload()
