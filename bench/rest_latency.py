@@ -1,7 +1,8 @@
 """Latency of the whole stack through the REST channel, per message type.
 
-Sends 200 messages (40 conversations x 5 turns) and prints the median and p95
-latency of each message type. By default it starts its own stack with the
+Sends 200 messages (40 conversations x 5 turns) per run and prints the median and
+p95 latency of each message type, per run (with the load average at its end) and the
+median of the runs (``--runs``, 3 by default: one run says little on a shared machine). By default it starts its own stack with the
 shipped model (trained if needed) on free ports; ``--url`` measures a running one.
 
     .venv/bin/python -m bench.rest_latency            # own stack, shipped model
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -66,23 +68,43 @@ def run(url: str, conversations: int) -> dict[str, list[float]]:
     return latencies
 
 
-def report(latencies: dict[str, list[float]]) -> str:
-    lines = ["| tipo de mensaje | n | mediana (ms) | p95 (ms) |", "|---|---|---|---|"]
+def summary(latencies: dict[str, list[float]]) -> dict[str, tuple[int, float, float]]:
+    """Per message type and for all messages: (n, median, p95) in milliseconds."""
     every = [v for values in latencies.values() for v in values]
-    for kind, values in latencies.items():
-        lines.append(f"| {kind} | {len(values)} | {statistics.median(values):.0f} | {p95(values):.0f} |")
-    lines.append(f"| **todos** | {len(every)} | {statistics.median(every):.0f} | {p95(every):.0f} |")
+    rows = {kind: (len(values), statistics.median(values), p95(values)) for kind, values in latencies.items()}
+    rows["**todos**"] = (len(every), statistics.median(every), p95(every))
+    return rows
+
+
+def report(runs: list[tuple[dict[str, tuple[int, float, float]], float]]) -> str:
+    """One row per message type: each run's median / p95, then the median of the runs."""
+    head = " | ".join(f"run {i} mediana / p95 (carga {load:.1f})" for i, (_, load) in enumerate(runs, 1))
+    lines = [f"| tipo de mensaje | n | {head} | mediana de las runs: mediana / p95 |", "|---" * (len(runs) + 3) + "|"]
+    for kind in runs[0][0]:
+        cells = [f"{rows[kind][1]:.0f} / {rows[kind][2]:.0f}" for rows, _ in runs]
+        medians = statistics.median(rows[kind][1] for rows, _ in runs)
+        p95s = statistics.median(rows[kind][2] for rows, _ in runs)
+        lines.append(f"| {kind} | {runs[0][0][kind][0]} | {' | '.join(cells)} | {medians:.0f} / {p95s:.0f} |")
     return "\n".join(lines)
+
+
+def measure(url: str, conversations: int, runs: int) -> str:
+    results = []
+    for _ in range(runs):
+        rows = summary(run(url, conversations))
+        results.append((rows, os.getloadavg()[0]))
+    return report(results)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running Rasa server; default: start one")
     parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--config", default=str(ROOT / "config.yml"), help="Rasa config whose model to use")
     args = parser.parse_args()
     if args.url:
-        print(report(run(args.url, args.conversations)))
+        print(measure(args.url, args.conversations, args.runs))
         return
     import subprocess
 
@@ -97,7 +119,7 @@ def main() -> None:
         with Stack(model=model, var_dir=Path(tmp), ports=Ports.free(), with_web=False,
                    extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")}) as stack:
             send(stack.rasa_url, "warmup", "hola")  # first call loads lazy parts
-            print(report(run(stack.rasa_url, args.conversations)))
+            print(measure(stack.rasa_url, args.conversations, args.runs))
 
 
 if __name__ == "__main__":
