@@ -17,7 +17,9 @@ What is real and what is synthetic:
   RSS" is what loading that index adds to a process that already has the model.
 * The query embedder is measured with 1 OpenMP thread and with the library default
   (all cores); the load average of the machine (shared with other work) is printed
-  with every run, because it moves the numbers a lot.
+  with every run, because it moves the numbers a lot. The CPU time of each search (all
+  threads of the process) is printed too: with one thread it is what the search would
+  take on an idle core, whatever else the machine was doing.
 
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
     .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
@@ -108,23 +110,28 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
     per_run = []
     for _ in range(runs):
         sample = rng.sample(questions, min(queries, len(questions)))
-        total, embed, rest = [], [], []
+        total, embed, rest, cpu = [], [], [], []
         for q in sample:
             rewritten = searcher.index.rewriter.rewrite(q)  # what search() embeds
             t0 = time.perf_counter()
             embedder.embed_queries([rewritten])
             t1 = time.perf_counter()
+            c1 = time.process_time()
             searcher.search(q)
+            c2 = time.process_time()
             t2 = time.perf_counter()
             embed.append((t1 - t0) * 1000)
             total.append((t2 - t1) * 1000)  # one full search: embedding + everything else
             rest.append(total[-1] - embed[-1])  # the same question's search without its embedding
+            cpu.append((c2 - c1) * 1000)  # CPU time of all threads: the wall time on an idle core, with 1 thread
         per_run.append({
             "search_median_ms": statistics.median(total),
             "search_p95_ms": float(np.percentile(total, 95)),
             "embed_median_ms": statistics.median(embed),
             "embed_p95_ms": float(np.percentile(embed, 95)),
             "rest_median_ms": statistics.median(rest),
+            "cpu_median_ms": statistics.median(cpu),
+            "cpu_p95_ms": float(np.percentile(cpu, 95)),
             "load_average": os.getloadavg()[0],
         })
     return {
@@ -163,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure_one(Path(args.measure), args.runs, args.queries, args.measure_threads)))
         return 0
-    print("| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.sizes.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             built = _run("--build", spec, tmp)
@@ -173,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 for i, run in enumerate(r["runs"], 1):  # type: ignore[arg-type]
                     fixed = f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}" if i == 1 else " | | | "
                     print(f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
-                          f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | "
+                          f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
                           f"{run['load_average']:.1f} | {fixed} |", flush=True)
     return 0
 
