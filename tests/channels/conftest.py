@@ -141,14 +141,14 @@ def bot_says(stack: Any, sender: str, channel: str, text: str, **data: Any) -> N
     """Makes Rasa send a bot message through ``channel``'s output channel, the way
     notifications and other proactive messages reach it (Rasa's HTTP API)."""
     event = {"event": "bot", "text": text, "data": data, "timestamp": time.time()}
-    query = urllib.parse.urlencode({"output_channel": channel, "execute_side_effects": "true"})
+    query = urllib.parse.urlencode({"output_channel": channel, "execute_side_effects": "true", "token": stack.rasa_token})
     url = f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker/events?{query}"
     status, body = http("POST", url, json.dumps([event]).encode(), {"Content-Type": "application/json"})
     assert status == 200, body[:500]
 
 
 def tracker(stack: Any, sender: str) -> dict[str, Any]:
-    status, body = http("GET", f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker")
+    status, body = http("GET", f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker?token={stack.rasa_token}")
     assert status == 200
     return json.loads(body)
 
