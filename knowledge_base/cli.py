@@ -7,7 +7,7 @@
     kb search "pregunta" [--top-k N] [--json]
     kb stats                    coverage of the catalog and stale entries
     kb import FILE [--dry-run]  bulk FAQ sheets and documents into knowledge_base/imported/
-    kb eval QUESTIONS.jsonl [--index-dir DIR] [--json]
+    kb eval QUESTIONS.jsonl [--index-dir DIR] [--json] [--misses]
 """
 
 from __future__ import annotations
@@ -174,15 +174,26 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from knowledge_base.evaluation import evaluate, load_questions
+    from knowledge_base.evaluation import load_questions, metrics_at, miss_kind, run_questions
 
     settings = _settings(args)
-    metrics = evaluate(_searcher(settings), load_questions(Path(args.questions)))
+    searcher = _searcher(settings)
+    threshold = searcher.tuning.abstain_threshold
+    outcomes = run_questions(searcher, load_questions(Path(args.questions)))
+    metrics = metrics_at(outcomes, threshold)
     if args.json:
         print(json.dumps(metrics))
     else:
         for key, value in metrics.items():
             print(f"{key:>16}: {value}")
+    if args.misses:
+        # With --json, stdout stays exactly the metrics object: the list goes to stderr.
+        out = sys.stderr if args.json else sys.stdout
+        for o in outcomes:
+            kind = miss_kind(o, threshold)
+            if kind is not None:
+                ranked = ", ".join(o.ranked) or "-"
+                print(f"{kind:>15}  {o.confidence:6.3f}  esperado={o.question.expected or 'abstenerse'}  obtenido=[{ranked}]  {o.question.question}", file=out)
     return 0
 
 
@@ -214,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions")
     p.add_argument("--index-dir")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--misses", action="store_true", help="lista las preguntas mal resueltas, con su confianza")
     p.set_defaults(func=cmd_eval)
     return parser
 

@@ -88,3 +88,20 @@ def evaluate(searcher: Searcher, questions: list[Question], threshold: float | N
     """The metrics of ``kb eval`` at the searcher's own threshold (or the one given)."""
     threshold = searcher.tuning.abstain_threshold if threshold is None else threshold
     return metrics_at(run_questions(searcher, questions), threshold)
+
+
+def miss_kind(outcome: Outcome, threshold: float) -> str | None:
+    """Why a question counts against the metrics, or None when it was handled right.
+
+    "abstuvo": an answerable question was abstained on; "respondió": a must-abstain one
+    was answered; "fuera del top 3" / "no primero": the expected procedure ranked too low.
+    """
+    abstained = outcome.confidence < threshold
+    expected = outcome.question.expected
+    if expected is None:
+        return None if abstained else "respondió"
+    if abstained:
+        return "abstuvo"
+    if expected not in outcome.ranked[:3]:
+        return "fuera del top 3"
+    return None if outcome.ranked[0] == expected else "no primero"

@@ -80,6 +80,17 @@ def test_build_search_eval(kb_env: Path, capsys: pytest.CaptureFixture[str], tmp
     code, out, _ = run(capsys, "eval", str(questions))
     assert "abstain_on_null: 1.0" in out
 
+    questions.write_text(
+        "\n".join(json.dumps(q) for q in [
+            {"question": "me robaron la cedula", "expected": "registro-mascotas"},  # deliberately wrong
+            {"question": "receta de empanadas de carne", "expected": None},
+        ]),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "eval", str(questions), "--json", "--misses")
+    assert json.loads(out)["top1"] == 0.0  # stdout stays one JSON object
+    assert "esperado=registro-mascotas" in err and "me robaron la cedula" in err and "empanadas" not in err
+
 
 def test_eval_rejects_a_bad_questions_file(kb_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     run(capsys, "build")
