@@ -13,6 +13,7 @@ import socket
 import subprocess
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -74,26 +75,34 @@ def kb_index_dir() -> Path:
     return TEST_INDEX
 
 
-@pytest.fixture(scope="session")
-def stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The whole system, started for real on free ports with a scratch var/ directory."""
+@contextmanager
+def started_stack(model: Path, kb_index_dir: Path, var_dir: Path, extra_env: dict[str, str] | None = None, *, with_web: bool = False) -> Iterator[Any]:
+    """A whole Ventanilla started for real on free ports, with the test settings.
+
+    Every test stack starts this way; when one fails to start, the tail of each
+    process's log is printed so the reason is in the test output.
+    """
     from deploy.stack import Ports, Stack, log_tail
 
-    var_dir = tmp_path_factory.mktemp("stack-var")
-    running = Stack(
-        model=test_model,
-        var_dir=var_dir,
-        ports=Ports.free(),
-        extra_env={"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test"},
-    )
+    env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", **(extra_env or {})}
+    running = Stack(model=model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=with_web)
     try:
         running.start(timeout=300)
     except Exception:
         for name in ("backend", "actions", "rasa", "web"):
             print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
         raise
-    yield running
-    running.stop()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole system, with the demo page, and a scratch var/ directory."""
+    with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("stack-var"), with_web=True) as running:
+        yield running
 
 
 class RestChat:

@@ -27,6 +27,7 @@ import pytest
 
 from tests.backend.conftest import ADMIN_TOKEN, OFFICER_TOKEN, STAFF_TOKENS
 from tests.backend.recorder import RecordingServer
+from tests.conftest import started_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,37 +45,21 @@ def receiver() -> Iterator[RecordingServer]:
 
 @pytest.fixture(scope="module")
 def notify_stack(test_model: Path, kb_index_dir: Path, receiver: RecordingServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from deploy.stack import Ports, Stack, log_tail
-
     var_dir = tmp_path_factory.mktemp("notify-stack")
-    stack = Stack(
-        model=test_model,
-        var_dir=var_dir,
-        ports=Ports.free(),
-        with_web=False,
-        extra_env={
-            "VENTANILLA_ENV": "test",
-            "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
-            "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
-            "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
-            # The action server opens cases through the backend's internal API here
-            # (HttpCaseRepository), so this stack also covers that path end to end.
-            "VENTANILLA_CASE_REPOSITORY": "http",
-            "VENTANILLA_CASE_SERVICE_TOKEN": "e2e-service-token-0123456789abcdef012345",
-            "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
-            "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
-            "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
-            "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
-        },
-    )
-    try:
-        stack.start(timeout=300)
-    except Exception:
-        for name in ("backend", "actions", "rasa"):
-            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
-        raise
-    yield stack
-    stack.stop()
+    env = {
+        "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
+        "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
+        # The action server opens cases through the backend's internal API here
+        # (HttpCaseRepository), so this stack also covers that path end to end.
+        "VENTANILLA_CASE_REPOSITORY": "http",
+        "VENTANILLA_CASE_SERVICE_TOKEN": "e2e-service-token-0123456789abcdef012345",
+        "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
+        "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
+        "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
+        "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
+    }
+    with started_stack(test_model, kb_index_dir, var_dir, env) as stack:
+        yield stack
     backend_log = (var_dir / "logs" / "backend.log").read_text(errors="replace")
     assert "callback-citizen-" not in backend_log  # channel user ids are never logged
 

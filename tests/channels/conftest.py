@@ -21,6 +21,7 @@ import pytest
 
 from connectors.whatsapp.webhook import sign
 from tests.channels.fakes import FakeGraph, FakeTelegram
+from tests.conftest import started_stack
 
 TELEGRAM_TOKEN = "123456:TEST-token_for-tests"
 TELEGRAM_SECRET = "test-webhook-secret_123"
@@ -84,23 +85,12 @@ def channel_env(fake_telegram: FakeTelegram, fake_graph: FakeGraph) -> dict[str,
 def channel_stack(
     test_model: Path, kb_index_dir: Path, fake_telegram: FakeTelegram, fake_graph: FakeGraph, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    from deploy.stack import Ports, Stack, log_tail
-
-    var_dir = tmp_path_factory.mktemp("channel-stack-var")
-    env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", "VENTANILLA_REDIS_URL": ""}
-    env.update(channel_env(fake_telegram, fake_graph))
-    running = Stack(model=test_model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=False)
+    env = {"VENTANILLA_REDIS_URL": "", **channel_env(fake_telegram, fake_graph)}
     marks = (fake_telegram.mark(), fake_graph.mark())
-    try:
-        running.start(timeout=300)
-    except Exception:
-        for name in ("backend", "actions", "rasa"):
-            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
-        raise
-    # Nothing may reach the platforms while starting up.
-    assert fake_telegram.since(marks[0]) == [] and fake_graph.since(marks[1]) == []
-    yield running
-    running.stop()
+    with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("channel-stack-var"), env) as running:
+        # Nothing may reach the platforms while starting up.
+        assert fake_telegram.since(marks[0]) == [] and fake_graph.since(marks[1]) == []
+        yield running
 
 
 # --- talking to the stack ----------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 from actions.office_hours import SupportSettings
 from actions.support import resume_conversation
-from tests.conftest import RestChat, customs, texts
+from tests.conftest import RestChat, customs, started_stack, texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -208,26 +208,11 @@ def _open_now() -> bool:
 def opposite_stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, bool]]:
     """A second stack whose office hours give the other handoff branch than the session
     stack: always open, or no live chat at all. Yields (stack, always_open)."""
-    from deploy.stack import Ports, Stack, log_tail
-
     always_open = not _open_now()
     hours = "mon-sun 00:00-24:00" if always_open else ""
     var_dir = tmp_path_factory.mktemp("handoff-stack-var")
-    running = Stack(
-        model=test_model,
-        var_dir=var_dir,
-        ports=Ports.free(),
-        with_web=False,
-        extra_env={"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", "VENTANILLA_OFFICE_HOURS": hours},
-    )
-    try:
-        running.start(timeout=300)
-    except Exception:
-        for name in ("backend", "actions", "rasa"):
-            print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
-        raise
-    yield running, always_open
-    running.stop()
+    with started_stack(test_model, kb_index_dir, var_dir, {"VENTANILLA_OFFICE_HOURS": hours}) as running:
+        yield running, always_open
 
 
 def _live_handoff(stack: Any) -> None:
