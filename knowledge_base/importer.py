@@ -112,6 +112,23 @@ def slugify(text: str) -> str:
 # --- reading FAQ sheets ---------------------------------------------------------------
 
 
+def _records(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Numbered rows of cells -> the header first, then one dict per non-blank row.
+
+    Shared by the CSV and XLSX readers: the first row is the header, blank rows are
+    skipped, and short rows get empty cells for the missing columns.
+    """
+    header: list[str] | None = None
+    for number, cells in rows:
+        if header is None:
+            header = cells
+            yield 1, {"__header__": header}
+            continue
+        if not any(cell.strip() for cell in cells):
+            continue
+        yield number, dict(zip(header, cells + [""] * (len(header) - len(cells))))
+
+
 def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     text = path.read_text(encoding="utf-8-sig")
     sample = text[:4096]
@@ -120,15 +137,7 @@ def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header: list[str] | None = None
-    for row in reader:
-        if header is None:
-            header = row
-            yield 1, {"__header__": header}
-            continue
-        if not any(cell.strip() for cell in row):
-            continue
-        yield reader.line_num, dict(zip(header, row + [""] * (len(header) - len(row))))
+    yield from _records((reader.line_num, row) for row in reader)
 
 
 def _rows_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -136,17 +145,11 @@ def _rows_xlsx(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
-        header: list[str] | None = None
-        for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
-            cells = ["" if v is None else (v.isoformat()[:10] if isinstance(v, date) else str(v)) for v in row]
-            if header is None:
-                header = cells
-                yield 1, {"__header__": header}
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            yield number, dict(zip(header, cells))
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        yield from _records(
+            (number, ["" if v is None else (v.isoformat()[:10] if isinstance(v, date) else str(v)) for v in row])
+            for number, row in enumerate(rows, 1)
+        )
     finally:
         workbook.close()
 
