@@ -66,22 +66,17 @@ def _events(engine: Engine) -> Table | None:
     return Table(EVENTS_TABLE, MetaData(), autoload_with=engine)
 
 
-def idle_senders(engine: Engine, *, older_than: datetime) -> list[str]:
-    """Sender ids whose most recent event happened before ``older_than``."""
+def forget_idle_conversations(engine: Engine, *, older_than: datetime, dry_run: bool = False) -> int:
+    """Deletes every conversation whose last event is before ``older_than``; returns how many."""
     events = _events(engine)
     if events is None:
-        return []
+        return 0
     last_event = func.max(events.c.timestamp)
     query = select(events.c.sender_id).group_by(events.c.sender_id).having(last_event < older_than.timestamp())
     with engine.connect() as conn:
-        return sorted(conn.scalars(query).all())
-
-
-def forget_idle_conversations(engine: Engine, *, older_than: datetime, dry_run: bool = False) -> int:
-    """Deletes every conversation idle since before ``older_than``; returns how many."""
-    senders = idle_senders(engine, older_than=older_than)
+        senders = list(conn.scalars(query).all())
     if not dry_run:
-        _delete_senders(engine, senders)
+        _delete_senders(engine, events, senders)
     return len(senders)
 
 
@@ -98,14 +93,11 @@ def forget_senders(engine: Engine, *, hash_key: str, sender_hashes: Collection[s
     with engine.connect() as conn:
         senders = conn.scalars(select(events.c.sender_id).distinct()).all()
     matching = [sender for sender in senders if sender_hash(hash_key, sender) in wanted]
-    _delete_senders(engine, matching)
+    _delete_senders(engine, events, matching)
     return len(matching)
 
 
-def _delete_senders(engine: Engine, senders: list[str]) -> None:
-    events = _events(engine)
-    if events is None or not senders:
-        return
+def _delete_senders(engine: Engine, events: Table, senders: list[str]) -> None:
     with engine.begin() as conn:
         for start in range(0, len(senders), 500):  # stay under SQLite's bound-parameter limit
             conn.execute(delete(events).where(events.c.sender_id.in_(senders[start : start + 500])))
