@@ -32,7 +32,7 @@ $(VENV)/.installed: requirements/app.txt pyproject.toml
 
 $(VENV_RASA)/.installed: requirements/rasa.txt
 	@echo "==> Creating $(VENV_RASA) (Python 3.10: Rasa Open Source 3.6.21 + spaCy es_core_news_sm)"
-	@test -x $(RASA_PY) || "$$(deploy/find-python310.sh)" -m venv $(VENV_RASA)
+	@test -x $(RASA_PY) || "$$(launcher/find-python310.sh)" -m venv $(VENV_RASA)
 	$(RASA_PY) -m pip install $(PIP_FLAGS) -q 'setuptools<70' wheel
 	$(RASA_PY) -m pip install $(PIP_FLAGS) -q -r requirements/rasa.txt
 	@touch $@
@@ -55,12 +55,12 @@ index: $(VENV)/.installed
 	$(VENV)/bin/kb build
 
 train: setup
-	$(PY) -m deploy.train
+	$(PY) -m launcher.train
 
 # --- the two commands --------------------------------------------------------------
 
 run: setup
-	$(PY) -m deploy.run
+	$(PY) -m launcher.run
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

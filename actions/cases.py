@@ -25,7 +25,15 @@ from backend.repository import CaseStatusView, NewCase, submission_key
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = ("procedure", "full_name", "document_number", "contact", "data_consent", "case_confirmed", "correction_pending")
+FORM_SLOTS = (
+    "procedure",
+    "full_name",
+    "document_number",
+    "contact",
+    "data_consent",
+    "case_confirmed",
+    "correction_pending",
+)
 CORRECTABLE = ("procedure", "full_name", "document_number", "contact")
 MAX_FAILED_VERIFICATIONS = 3
 LOCKOUT_SECONDS = 15 * 60
@@ -63,7 +71,11 @@ def field_from_text(text: str) -> str | None:
 
 
 def _entities(tracker: Tracker, name: str) -> list[str]:
-    return [str(e["value"]) for e in tracker.latest_message.get("entities", []) or [] if e.get("entity") == name and e.get("value")]
+    return [
+        str(e["value"])
+        for e in tracker.latest_message.get("entities", []) or []
+        if e.get("entity") == name and e.get("value")
+    ]
 
 
 def _latest_intent(tracker: Tracker) -> str:
@@ -98,7 +110,9 @@ class ValidateOpenCaseForm(FormValidationAction):
     def name(self) -> str:
         return "validate_open_case_form"
 
-    def validate_procedure(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_procedure(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         services = get_services()
         candidates = [str(v).strip() for v in value] if isinstance(value, list) else [str(value or "").strip()]
         # Several extractors may tag the message: prefer a catalog id, else the longest text.
@@ -111,13 +125,17 @@ class ValidateOpenCaseForm(FormValidationAction):
         dispatcher.utter_message(response="utter_procedure_unknown")
         return {"procedure": None}
 
-    def validate_full_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_full_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         name = clean_name(_single(value))
         if name is None:
             dispatcher.utter_message(response="utter_name_invalid")
         return {"full_name": name}
 
-    def validate_document_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_document_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         profile = get_services().settings.document_profile
         try:
             document = clean_document(_single(value), profile)
@@ -129,19 +147,25 @@ class ValidateOpenCaseForm(FormValidationAction):
             dispatcher.utter_message(response="utter_document_invalid", hint=document_hint(profile))
         return {"document_number": document}
 
-    def validate_contact(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         contact = clean_contact(_single(value))
         if contact is None:
             dispatcher.utter_message(response="utter_contact_invalid")
         return {"contact": contact}
 
-    def validate_data_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_data_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         if value is True:
             return {"data_consent": True}
         dispatcher.utter_message(response="utter_consent_required")
         return {"data_consent": None}
 
-    def validate_case_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_case_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         """'yes' ends the form; a correction empties the named field so the form asks it again."""
         answer = _single(value)
         if answer == "yes":
@@ -202,7 +226,11 @@ class ActionSubmitCase(Action):
         services = get_services()
         values = {slot: tracker.get_slot(slot) for slot in FORM_SLOTS}
         required = ("procedure", "full_name", "document_number", "contact")
-        if any(values[s] in (None, "") for s in required) or values["data_consent"] is not True or values["case_confirmed"] != "yes":
+        if (
+            any(values[s] in (None, "") for s in required)
+            or values["data_consent"] is not True
+            or values["case_confirmed"] != "yes"
+        ):
             dispatcher.utter_message(response="utter_technical_problem")
             return []
         channel = (tracker.get_latest_input_channel() or "desconocido")[:40]
@@ -214,7 +242,9 @@ class ActionSubmitCase(Action):
             contact=str(values["contact"]),
             channel=channel,
             sender_id=tracker.sender_id,
-            idempotency_key=submission_key(tracker.sender_id, str(values["procedure"]), str(values["document_number"]), submitted_at),
+            idempotency_key=submission_key(
+                tracker.sender_id, str(values["procedure"]), str(values["document_number"]), submitted_at
+            ),
         )
         try:
             code = services.cases.open_case(new_case)
@@ -257,13 +287,17 @@ class ValidateCheckStatusForm(FormValidationAction):
         # and action_check_case_status says it is locked.
         return [] if lockout_remaining(tracker) > 0 else domain_slots
 
-    def validate_case_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_case_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         code = normalize_code(_single(value), get_services().settings.case_code_prefix)
         if code is None:
             dispatcher.utter_message(response="utter_case_code_invalid")
         return {"case_code": code}
 
-    def validate_verification(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_verification(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = "".join(ch for ch in _single(value) if ch.isalnum()).upper()
         if len(text) < 4:
             dispatcher.utter_message(response="utter_verification_invalid")
@@ -322,7 +356,9 @@ class ValidateListCasesForm(FormValidationAction):
     ) -> list[str]:
         return [] if lockout_remaining(tracker) > 0 else domain_slots
 
-    def validate_list_verification(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_list_verification(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = "".join(ch for ch in _single(value) if ch.isalnum()).upper()
         if len(text) < 4:
             dispatcher.utter_message(response="utter_verification_invalid")

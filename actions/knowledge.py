@@ -27,7 +27,17 @@ from knowledge_base.search import Hit, SearchResult, Searcher
 logger = logging.getLogger(__name__)
 
 # Sections a button can ask for (entity ``kb_section``); anything else shows the summary.
-BUTTON_SECTIONS = ("summary", "requirements", "steps", "cost", "processing_time", "channels", "offices", "who_can_apply", "legal_basis")
+BUTTON_SECTIONS = (
+    "summary",
+    "requirements",
+    "steps",
+    "cost",
+    "processing_time",
+    "channels",
+    "offices",
+    "who_can_apply",
+    "legal_basis",
+)
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
@@ -45,7 +55,9 @@ def choose_result(searcher: Searcher, question: str, last_procedure: str | None,
     if overall.hits and overall.hits[0].procedure_id == last_procedure:
         return overall
     tuning = searcher.tuning
-    within = searcher.search(question, within=last_procedure, top_k=1, threshold=tuning.abstain_threshold - tuning.followup_relief)
+    within = searcher.search(
+        question, within=last_procedure, top_k=1, threshold=tuning.abstain_threshold - tuning.followup_relief
+    )
     if within.abstained:
         return overall
     if not overall.abstained and overall.confidence >= within.confidence + margin:
@@ -133,7 +145,9 @@ class ActionAnswerProcedure(Action):
             dispatcher.utter_message(response="utter_ask_what_procedure")
             return [SlotSet("kb_answered", False)]
 
-        result = choose_result(searcher, text, tracker.get_slot("last_procedure"), margin=services.settings.kb.followup_margin)
+        result = choose_result(
+            searcher, text, tracker.get_slot("last_procedure"), margin=services.settings.kb.followup_margin
+        )
         if result.hits:
             return self._utter_hit(dispatcher, result.hits[0])
         return self._utter_abstention(dispatcher, tracker, searcher, result)
@@ -143,7 +157,9 @@ class ActionAnswerProcedure(Action):
         dispatcher.utter_message(response="utter_kb_answer", answer=answer_text(hit))
         reviewed = spanish_date(document.last_reviewed)
         if document.source_url:
-            dispatcher.utter_message(response="utter_kb_source", title=document.title, source_url=document.source_url, last_reviewed=reviewed)
+            dispatcher.utter_message(
+                response="utter_kb_source", title=document.title, source_url=document.source_url, last_reviewed=reviewed
+            )
         else:
             dispatcher.utter_message(response="utter_kb_source_no_link", title=document.title, last_reviewed=reviewed)
         dispatcher.utter_message(json_message=kb_answer_payload(hit))
@@ -154,20 +170,27 @@ class ActionAnswerProcedure(Action):
         else:
             dispatcher.utter_message(response="utter_kb_next_steps", procedure_id=hit.procedure_id)
         logger.info("kb answer procedure=%s passage=%s score=%.3f", hit.procedure_id, hit.passage.passage_id, hit.score)
-        return [SlotSet("last_procedure", hit.procedure_id), SlotSet("kb_abstain_count", 0.0), SlotSet("kb_answered", True)]
+        return [
+            SlotSet("last_procedure", hit.procedure_id),
+            SlotSet("kb_abstain_count", 0.0),
+            SlotSet("kb_answered", True),
+        ]
 
-    def _utter_abstention(self, dispatcher: CollectingDispatcher, tracker: Tracker, searcher: Searcher, result: SearchResult) -> list[EventType]:
+    def _utter_abstention(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, searcher: Searcher, result: SearchResult
+    ) -> list[EventType]:
         dispatcher.utter_message(response="utter_kb_not_sure")
         tuning = searcher.tuning
         floor = tuning.abstain_threshold - tuning.closest_window
         closest = [
-            h for h in result.closest
-            if h.document.kind == "procedure" and h.score - result.out_of_scope >= floor
+            h for h in result.closest if h.document.kind == "procedure" and h.score - result.out_of_scope >= floor
         ]
         human = {"title": "Hablar con una persona", "payload": "/human_handoff"}
         count = float(tracker.get_slot("kb_abstain_count") or 0) + 1
         if closest:
-            dispatcher.utter_message(response="utter_kb_closest", buttons=[procedure_button(h) for h in closest[:3]] + [human])
+            dispatcher.utter_message(
+                response="utter_kb_closest", buttons=[procedure_button(h) for h in closest[:3]] + [human]
+            )
         if count >= 2 or not closest:
             dispatcher.utter_message(response="utter_kb_offer_human")
         else:

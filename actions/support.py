@@ -48,7 +48,9 @@ from backend.interactions import TOPIC_LABELS, InteractionStore, redact
 logger = logging.getLogger(__name__)
 
 # Slots whose answers are personal data: never copied into a summary.
-PERSONAL_SLOTS = frozenset({"full_name", "document_number", "contact", "verification", "list_verification", "handoff_message"})
+PERSONAL_SLOTS = frozenset(
+    {"full_name", "document_number", "contact", "verification", "list_verification", "handoff_message"}
+)
 SUMMARY_MESSAGES = 8
 
 _lock = threading.Lock()
@@ -127,9 +129,20 @@ def conversation_summary(tracker: Tracker, *, reason: str, titles: dict[str, str
             name, value = event.get("name"), event.get("value")
             if name == "requested_slot":
                 requested = value
-            elif name in ("last_procedure", "procedure") and isinstance(value, str) and value in titles and value not in procedures:
+            elif (
+                name in ("last_procedure", "procedure")
+                and isinstance(value, str)
+                and value in titles
+                and value not in procedures
+            ):
                 procedures.append(value)
-            elif name == "case_code" and isinstance(value, str) and value and value not in case_codes and _was_created(tracker, value):
+            elif (
+                name == "case_code"
+                and isinstance(value, str)
+                and value
+                and value not in case_codes
+                and _was_created(tracker, value)
+            ):
                 case_codes.append(value)
         elif kind == "active_loop" and not event.get("name"):
             requested = None
@@ -206,7 +219,9 @@ class ValidateHandoffMessageForm(FormValidationAction):
     def name(self) -> str:
         return "validate_handoff_message_form"
 
-    def validate_handoff_message(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_handoff_message(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = " ".join(str(value or "").split())
         if len(text) < 5 or text.startswith("/"):
             dispatcher.utter_message(response="utter_handoff_message_too_short")
@@ -241,7 +256,9 @@ class ActionHandoffNoMessage(Action):
         return "action_handoff_no_message"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_handoff_no_message", reference=tracker.get_slot("handoff_reference") or "")
+        dispatcher.utter_message(
+            response="utter_handoff_no_message", reference=tracker.get_slot("handoff_reference") or ""
+        )
         return [SlotSet("handoff_mode", None)]
 
 
@@ -332,7 +349,8 @@ class ActionSaveFeedback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = str(tracker.latest_message.get("text") or "")
         entity = next(
-            (str(e["value"]) for e in tracker.latest_message.get("entities", []) or [] if e.get("entity") == "rating"), None
+            (str(e["value"]) for e in tracker.latest_message.get("entities", []) or [] if e.get("entity") == "rating"),
+            None,
         )
         score = parse_score(entity) if entity else parse_score(text) if not text.startswith("/") else None
         comment = None if text.startswith("/") else text
@@ -377,7 +395,9 @@ class ValidateSuggestionForm(FormValidationAction):
     def name(self) -> str:
         return "validate_suggestion_form"
 
-    def validate_suggestion_text(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+    def validate_suggestion_text(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         text = " ".join(str(value or "").split())
         if not suggestion_is_specific(text):
             return {"suggestion_text": None}  # the form asks: "¿Cuál es su idea?"
@@ -392,7 +412,9 @@ class ActionSaveSuggestion(Action):
         text = str(tracker.get_slot("suggestion_text") or "")
         reset: list[EventType] = [SlotSet("suggestion_text", None)]
         try:
-            topic = get_interactions().record_suggestion(sender_id=tracker.sender_id, channel=_channel(tracker), text=text)
+            topic = get_interactions().record_suggestion(
+                sender_id=tracker.sender_id, channel=_channel(tracker), text=text
+            )
         except Exception:  # noqa: BLE001
             logger.exception("suggestion not stored")
             dispatcher.utter_message(response="utter_technical_problem")

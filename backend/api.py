@@ -58,7 +58,9 @@ def _not_found(_: Request, exc: Exception) -> JSONResponse:
 def _conflict(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ConcurrentChange):
         return JSONResponse(
-            {"detail": f"Otra persona cambió el estado de {exc} al mismo tiempo. Recargue el trámite y vuelva a intentar."},
+            {
+                "detail": f"Otra persona cambió el estado de {exc} al mismo tiempo. Recargue el trámite y vuelva a intentar."
+            },
             status_code=409,
         )
     return JSONResponse({"detail": str(exc)}, status_code=409)

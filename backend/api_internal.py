@@ -25,6 +25,7 @@ router = APIRouter(prefix="/internal", tags=["internal case API"], dependencies=
 
 NOT_FOUND_DETAIL = "No hay un trámite con ese código y esa verificación."
 
+
 @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=CaseCreatedOut)
 def open_case(body: NewCaseIn, state: State) -> CaseCreatedOut:
     """Opens a case, idempotently: the same ``idempotency_key`` always returns the same code."""
@@ -33,6 +34,7 @@ def open_case(body: NewCaseIn, state: State) -> CaseCreatedOut:
     except InvalidCase as exc:
         raise HTTPException(422, detail=str(exc)) from None
     return CaseCreatedOut(code=code)
+
 
 @router.post(
     "/cases/status",
@@ -45,6 +47,7 @@ def case_status(body: StatusQueryIn, state: State) -> CaseStatusOut:
     if view is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND_DETAIL)
     return CaseStatusOut.from_view(view)
+
 
 @router.post("/citizen-cases", response_model=CitizenCasesOut)
 def citizen_cases(body: CitizenCasesQueryIn, state: State) -> CitizenCasesOut:

@@ -76,7 +76,11 @@ def _detail(case: Case) -> CaseDetailOut:
         allowed_next=sorted(s.value for s in ALLOWED_TRANSITIONS[current]),
         history=[
             HistoryEntryOut(
-                changed_at=h.changed_at, changed_by=h.changed_by, from_status=h.from_status, to_status=h.to_status, note=h.note
+                changed_at=h.changed_at,
+                changed_by=h.changed_by,
+                from_status=h.from_status,
+                to_status=h.to_status,
+                note=h.note,
             )
             for h in case.history
         ],
@@ -120,12 +124,19 @@ def list_cases(
         updated_from=_utc(updated_from),
         updated_to=_utc(updated_to),
     )
-    for low, high, name in ((filters.created_from, filters.created_to, "created"), (filters.updated_from, filters.updated_to, "updated")):
+    for low, high, name in (
+        (filters.created_from, filters.created_to, "created"),
+        (filters.updated_from, filters.updated_to, "updated"),
+    ):
         if low and high and low >= high:
             raise HTTPException(422, detail=f"{name}_from debe ser anterior a {name}_to.")
     items, total = casework.list_cases(session, filters=filters, page=page, page_size=page_size)
     return CasePageOut(
-        items=[_summary(c) for c in items], total=total, page=page, page_size=page_size, pages=math.ceil(total / page_size)
+        items=[_summary(c) for c in items],
+        total=total,
+        page=page,
+        page_size=page_size,
+        pages=math.ceil(total / page_size),
     )
 
 
@@ -140,7 +151,10 @@ def get_case(code: str, member: Officer, session: DbSession, state: State) -> Ca
 @router.post(
     "/cases/{code}/status",
     response_model=CaseDetailOut,
-    responses={404: {"description": "No such case"}, 409: {"description": "Transition not allowed, or changed concurrently"}},
+    responses={
+        404: {"description": "No such case"},
+        409: {"description": "Transition not allowed, or changed concurrently"},
+    },
 )
 def change_status(code: str, body: StatusChangeIn, member: Officer, session: DbSession, state: State) -> CaseDetailOut:
     """Moves the case to ``status`` (with an optional note); the citizen is notified if they opted in."""
@@ -187,9 +201,7 @@ def audit_log(
     if action:
         query, count = query.where(AuditEvent.action == action), count.where(AuditEvent.action == action)
     total = session.scalar(count) or 0
-    rows = session.execute(
-        query.order_by(AuditEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)
-    ).all()
+    rows = session.execute(query.order_by(AuditEvent.id.desc()).offset((page - 1) * page_size).limit(page_size)).all()
     return AuditPageOut(
         items=[
             AuditEventOut(id=e.id, at=e.at, actor=e.actor, action=e.action, case_code=code, details=e.details)
@@ -244,17 +256,28 @@ def retry_notification(notification_id: int, member: Admin, session: DbSession) 
         .execution_options(synchronize_session=False)
     )
     row = session.execute(
-        select(NotificationOutbox, Case.code).join(Case, Case.id == NotificationOutbox.case_id).where(NotificationOutbox.id == notification_id)
+        select(NotificationOutbox, Case.code)
+        .join(Case, Case.id == NotificationOutbox.case_id)
+        .where(NotificationOutbox.id == notification_id)
     ).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No existe esa notificación.")
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"Solo se reintentan notificaciones fallidas (esta está '{row[0].state}').")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail=f"Solo se reintentan notificaciones fallidas (esta está '{row[0].state}')."
+        )
     n, code = row
     audit.record(session, actor=member.name, action="notification.retried", case_id=n.case_id, notification_id=n.id)
     session.flush()
     session.refresh(n)
     return NotificationOut(
-        id=n.id, case_code=code, to_status=n.to_status, state=n.state, attempts=n.attempts, created_at=n.created_at,
-        next_attempt_at=n.next_attempt_at, delivered_at=n.delivered_at, last_error=n.last_error,
+        id=n.id,
+        case_code=code,
+        to_status=n.to_status,
+        state=n.state,
+        attempts=n.attempts,
+        created_at=n.created_at,
+        next_attempt_at=n.next_attempt_at,
+        delivered_at=n.delivered_at,
+        last_error=n.last_error,
     )

@@ -55,8 +55,10 @@ def parse_staff_tokens(spec: str) -> list[_Entry]:
         if len(token) < 16:
             raise StaffTokenError(f"VENTANILLA_STAFF_TOKENS entry {position}: tokens need at least 16 characters")
         # Without a name, a short fingerprint of the token tells staff members apart.
-        name = pieces[2].strip() if len(pieces) == 3 and pieces[2].strip() else (
-            f"{role.value}-{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+        name = (
+            pieces[2].strip()
+            if len(pieces) == 3 and pieces[2].strip()
+            else (f"{role.value}-{hashlib.sha256(token.encode()).hexdigest()[:8]}")
         )
         entries.append(_Entry(token.encode(), StaffMember(role, name[:100])))
     return entries

@@ -68,9 +68,7 @@ def list_cases(session: Session, *, filters: CaseFilter, page: int, page_size: i
 
 def get_case(session: Session, *, code: str) -> Case:
     case = session.scalar(
-        select(Case)
-        .where(Case.code == code)
-        .options(selectinload(Case.history), selectinload(Case.notes))
+        select(Case).where(Case.code == code).options(selectinload(Case.history), selectinload(Case.notes))
     )
     if case is None:
         raise CaseNotFound(code)

@@ -109,7 +109,9 @@ def retention_main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = StoreSettings()
     days = settings.retention_days if args.days is None else args.days
-    conversation_days = settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
+    conversation_days = (
+        settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
+    )
     if days < 0 or conversation_days < 0:
         raise SystemExit("Error: los días de retención no pueden ser negativos.")
     sessions = _sessions(settings)

@@ -21,9 +21,7 @@ def next_code(session: Session, *, prefix: str, year: int) -> str:
     so two transactions can never read the same value.
     """
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert  # type: ignore[union-attr]
-    session.execute(
-        insert(CaseCounter).values(year=year, last_value=0).on_conflict_do_nothing()
-    )
+    session.execute(insert(CaseCounter).values(year=year, last_value=0).on_conflict_do_nothing())
     value = session.execute(
         update(CaseCounter)
         .where(CaseCounter.year == year)

@@ -111,7 +111,14 @@ class OutboxStore:
                 ).one()
                 claimed.append(
                     Claimed(
-                        outbox_id, token, row.attempts, row.code, row.to_status, row.channel, row.sender_id, row.created_at
+                        outbox_id,
+                        token,
+                        row.attempts,
+                        row.code,
+                        row.to_status,
+                        row.channel,
+                        row.sender_id,
+                        row.created_at,
                     )
                 )
         return claimed

@@ -59,7 +59,9 @@ def redact(text: str, limit: int = MAX_TEXT) -> str:
         return "[número]" + trailing
 
     value = _NUMBERISH_RE.sub(numberish, value)
-    value = _ALNUM_TOKEN_RE.sub(lambda m: "[número]" if sum(c.isdigit() for c in m.group(0)) >= 4 else m.group(0), value)
+    value = _ALNUM_TOKEN_RE.sub(
+        lambda m: "[número]" if sum(c.isdigit() for c in m.group(0)) >= 4 else m.group(0), value
+    )
     value = re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], value)
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -73,17 +75,78 @@ def interaction_sender_hash(key: str, sender_id: str) -> str:
 # Topic -> stems looked for in the accent-free, lower-cased text. The first topic with
 # the most matches wins; "otros" when nothing matches.
 TOPICS: dict[str, tuple[str, ...]] = {
-    "transporte": ("colectivo", "micro", "bus", "omnibus", "transporte", "subte", "tren", "parada", "frecuencia", "linea "),
-    "transito": ("semaforo", "transito", "velocidad", "estacionar", "estacionamiento", "senaliz", "ciclovia", "bicis", "bicicleta", "calle", "esquina"),
+    "transporte": (
+        "colectivo",
+        "micro",
+        "bus",
+        "omnibus",
+        "transporte",
+        "subte",
+        "tren",
+        "parada",
+        "frecuencia",
+        "linea ",
+    ),
+    "transito": (
+        "semaforo",
+        "transito",
+        "velocidad",
+        "estacionar",
+        "estacionamiento",
+        "senaliz",
+        "ciclovia",
+        "bicis",
+        "bicicleta",
+        "calle",
+        "esquina",
+    ),
     "alumbrado": ("luz", "luces", "luminaria", "ilumin", "alumbrado", "farol"),
     "limpieza": ("basura", "tacho", "contenedor", "recicla", "residuo", "limpieza", "barrido", "reciclaje"),
     "espacios_verdes": ("plaza", "parque", "arbol", "verde", "huerta", "bancos", "juegos", "bebedero", "fuente"),
     "seguridad": ("seguridad", "camara", "policia", "robo", "patrull"),
     "salud": ("salud", "hospital", "guardia", "vacuna", "medic", "sala de primeros"),
     "educacion": ("escuela", "educacion", "taller", "curso", "biblioteca", "jardin"),
-    "cultura_deporte": ("cultura", "cine", "concierto", "festival", "musica", "deporte", "pileta", "feria", "recital", "teatro"),
-    "atencion_tramites": ("tramite", "turno", "horario", "atencion", "oficina", "sabado", "ventanilla", "fila", "pago", "tarjeta", "efectivo", "mercado pago"),
-    "servicios_digitales": ("web", "pagina", "app", "online", "internet", "wifi", "whatsapp", "digital", "asistente", "chat", "mensaje", "sms", "videollamada"),
+    "cultura_deporte": (
+        "cultura",
+        "cine",
+        "concierto",
+        "festival",
+        "musica",
+        "deporte",
+        "pileta",
+        "feria",
+        "recital",
+        "teatro",
+    ),
+    "atencion_tramites": (
+        "tramite",
+        "turno",
+        "horario",
+        "atencion",
+        "oficina",
+        "sabado",
+        "ventanilla",
+        "fila",
+        "pago",
+        "tarjeta",
+        "efectivo",
+        "mercado pago",
+    ),
+    "servicios_digitales": (
+        "web",
+        "pagina",
+        "app",
+        "online",
+        "internet",
+        "wifi",
+        "whatsapp",
+        "digital",
+        "asistente",
+        "chat",
+        "mensaje",
+        "sms",
+        "videollamada",
+    ),
     "accesibilidad": ("rampa", "silla", "ruedas", "accesib", "inclusiv", "discapacidad", "ciego", "sordo"),
 }
 OTHER_TOPIC = "otros"
@@ -172,7 +235,13 @@ class InteractionStore:
             raise ValueError("a rating needs a score or a comment")
         with self._sessions.begin() as session:
             session.add(
-                Rating(created_at=_now(), score=score, comment=cleaned, channel=channel[:40], sender_hash=self._sender(sender_id))
+                Rating(
+                    created_at=_now(),
+                    score=score,
+                    comment=cleaned,
+                    channel=channel[:40],
+                    sender_hash=self._sender(sender_id),
+                )
             )
 
     def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str:
@@ -183,7 +252,13 @@ class InteractionStore:
         chosen = topic if topic in TOPIC_LABELS else classify_topic(text)
         with self._sessions.begin() as session:
             session.add(
-                Suggestion(created_at=_now(), topic=chosen, text=cleaned, channel=channel[:40], sender_hash=self._sender(sender_id))
+                Suggestion(
+                    created_at=_now(),
+                    topic=chosen,
+                    text=cleaned,
+                    channel=channel[:40],
+                    sender_hash=self._sender(sender_id),
+                )
             )
         return chosen
 
@@ -238,7 +313,11 @@ class InteractionStore:
         with self._sessions() as session:
             rows = session.scalars(
                 select(HandoffRequest)
-                .where(HandoffRequest.state.in_([HandoffState.WAITING_AGENT, HandoffState.MESSAGE_LEFT, HandoffState.NO_MESSAGE]))
+                .where(
+                    HandoffRequest.state.in_(
+                        [HandoffState.WAITING_AGENT, HandoffState.MESSAGE_LEFT, HandoffState.NO_MESSAGE]
+                    )
+                )
                 .order_by(HandoffRequest.created_at, HandoffRequest.id)
             ).all()
             return [_view(row) for row in rows]

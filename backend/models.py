@@ -200,9 +200,7 @@ class NotificationOutbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    status_change_id: Mapped[int] = mapped_column(
-        ForeignKey("case_status_changes.id", ondelete="CASCADE"), unique=True
-    )
+    status_change_id: Mapped[int] = mapped_column(ForeignKey("case_status_changes.id", ondelete="CASCADE"), unique=True)
     to_status: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

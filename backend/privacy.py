@@ -71,7 +71,12 @@ def export_case(session: Session, case: Case) -> dict[str, Any]:
             for c in case.consents
         ],
         "notificaciones": [
-            {"estado_notificado": o.to_status, "entrega": o.state, "intentos": o.attempts, "entregada": _iso(o.delivered_at)}
+            {
+                "estado_notificado": o.to_status,
+                "entrega": o.state,
+                "intentos": o.attempts,
+                "entregada": _iso(o.delivered_at),
+            }
             for o in outbox
         ],
         "nota_sobre_el_documento": (
@@ -145,7 +150,9 @@ def expired_cases(session: Session, *, days: int, now: datetime) -> list[Case]:
     )
 
 
-def apply_retention(session: Session, *, days: int, actor: str, now: datetime | None = None, dry_run: bool = False) -> list[str]:
+def apply_retention(
+    session: Session, *, days: int, actor: str, now: datetime | None = None, dry_run: bool = False
+) -> list[str]:
     """Anonymizes closed cases past the retention period; returns their codes."""
     if days < 0:
         raise ValueError("retention days must be >= 0")

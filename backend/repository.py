@@ -209,9 +209,7 @@ class SqlCaseRepository:
         # column and one constant-time comparison; only a match loads the case.
         expected = hashing.verification_hash(self._key, code, verification)
         with self._sessions() as session:
-            row = session.execute(
-                select(Case.id, Case.verification_hash).where(Case.code == code)
-            ).first()
+            row = session.execute(select(Case.id, Case.verification_hash).where(Case.code == code)).first()
             stored = (row.verification_hash or _NO_CASE_HASH) if row is not None else _NO_CASE_HASH
             if not hmac.compare_digest(stored, expected) or row is None:
                 return None

@@ -115,7 +115,9 @@ class BackendSettings(StoreSettings):
         # A delivery (tracker check + trigger) must end before another dispatcher may
         # take the row over, or the citizen could be told twice.
         if self.notify_lease_seconds <= 2 * self.notify_timeout_seconds:
-            raise ValueError("VENTANILLA_NOTIFY_LEASE_SECONDS must be more than twice VENTANILLA_NOTIFY_TIMEOUT_SECONDS")
+            raise ValueError(
+                "VENTANILLA_NOTIFY_LEASE_SECONDS must be more than twice VENTANILLA_NOTIFY_TIMEOUT_SECONDS"
+            )
         return self
 
     @property

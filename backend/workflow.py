@@ -21,9 +21,7 @@ class Status(StrEnum):
 
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECIBIDO: frozenset({Status.EN_REVISION}),
-    Status.EN_REVISION: frozenset(
-        {Status.REQUIERE_DOCUMENTACION, Status.APROBADO, Status.RECHAZADO}
-    ),
+    Status.EN_REVISION: frozenset({Status.REQUIERE_DOCUMENTACION, Status.APROBADO, Status.RECHAZADO}),
     Status.REQUIERE_DOCUMENTACION: frozenset({Status.EN_REVISION}),
     Status.APROBADO: frozenset({Status.CERRADO}),
     Status.RECHAZADO: frozenset({Status.CERRADO}),
@@ -46,13 +44,11 @@ CITIZEN_EXPLANATION: dict[Status, str] = {
     Status.RECIBIDO: "Recibimos su solicitud. Pronto una persona del equipo la va a revisar.",
     Status.EN_REVISION: "Su solicitud está en revisión por el equipo de la oficina.",
     Status.REQUIERE_DOCUMENTACION: (
-        "Necesitamos que presente documentación adicional. "
-        "Revise la nota de la oficina o acérquese con su documento."
+        "Necesitamos que presente documentación adicional. Revise la nota de la oficina o acérquese con su documento."
     ),
     Status.APROBADO: "¡Su trámite fue aprobado! Le vamos a avisar cómo seguir.",
     Status.RECHAZADO: (
-        "Su solicitud no pudo aprobarse. En la nota de la oficina está el motivo "
-        "y cómo volver a presentarla."
+        "Su solicitud no pudo aprobarse. En la nota de la oficina está el motivo y cómo volver a presentarla."
     ),
     Status.CERRADO: "Su trámite está cerrado.",
 }

@@ -37,7 +37,7 @@ from backend.http_repository import HttpCaseRepository
 from backend.repository import CaseRepository, NewCase, SqlCaseRepository, submission_key
 from backend.scratch_schema import scratch_schema
 from backend.settings import BackendSettings
-from deploy.stack import free_port
+from launcher.stack import free_port
 
 HASH_KEY = "bench-hash-key-0123456789abcdef0123456789"
 SERVICE_TOKEN = "bench-service-token-0123456789abcdef"
@@ -93,8 +93,12 @@ def p95(values: list[float]) -> float:
 @contextmanager
 def served_backend(database_url: str) -> Iterator[str]:
     settings = BackendSettings(
-        env="test", database_url=database_url, case_hash_key=HASH_KEY, case_service_token=SERVICE_TOKEN,
-        staff_tokens="bench-staff-token-0123456789:admin", notify_enabled=False,
+        env="test",
+        database_url=database_url,
+        case_hash_key=HASH_KEY,
+        case_service_token=SERVICE_TOKEN,
+        staff_tokens="bench-staff-token-0123456789:admin",
+        notify_enabled=False,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
@@ -134,7 +138,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=500, help="cases in the store")
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"{args.runs} runs x {args.lookups} lookups per kind, {args.cases} cases in the store; times in ms (median / p95)")
+    print(
+        f"{args.runs} runs x {args.lookups} lookups per kind, {args.cases} cases in the store; times in ms (median / p95)"
+    )
     print("| store | path | run | wrong verification | unknown code | right verification | wrong/unknown median |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:

@@ -16,23 +16,36 @@ import argparse
 import sys
 
 FOLLOW_UPS = (
-    ("pasaporte-emision", "y cuanto cuesta?"), ("pasaporte-emision", "cuanto tarda?"),
-    ("documento-identidad-duplicado", "y donde lo hago"), ("licencia-conducir-renovacion", "que papeles llevo"),
-    ("impuesto-predial", "se puede pagar online?"), ("registro-mascotas", "y es gratis?"),
-    ("partida-nacimiento", "que horario tienen"), ("multas-transito", "puedo pagar en cuotas?"),
-    ("habilitacion-comercial", "cuanto demora"), ("permiso-construccion", "y cuanto sale"),
-    ("seguro-desempleo", "cuanto se cobra"), ("beca-estudiantil", "hasta cuando me puedo anotar"),
-    ("certificado-residencia", "lo puede sacar otra persona?"), ("turno-salud", "y por telefono se puede?"),
-    ("poda-arbolado", "cuanto tardan en venir"), ("matrimonio-civil-turno", "que necesitamos llevar"),
-    ("apostilla", "y sale caro?"), ("residuos-voluminosos", "que dias pasan"),
+    ("pasaporte-emision", "y cuanto cuesta?"),
+    ("pasaporte-emision", "cuanto tarda?"),
+    ("documento-identidad-duplicado", "y donde lo hago"),
+    ("licencia-conducir-renovacion", "que papeles llevo"),
+    ("impuesto-predial", "se puede pagar online?"),
+    ("registro-mascotas", "y es gratis?"),
+    ("partida-nacimiento", "que horario tienen"),
+    ("multas-transito", "puedo pagar en cuotas?"),
+    ("habilitacion-comercial", "cuanto demora"),
+    ("permiso-construccion", "y cuanto sale"),
+    ("seguro-desempleo", "cuanto se cobra"),
+    ("beca-estudiantil", "hasta cuando me puedo anotar"),
+    ("certificado-residencia", "lo puede sacar otra persona?"),
+    ("turno-salud", "y por telefono se puede?"),
+    ("poda-arbolado", "cuanto tardan en venir"),
+    ("matrimonio-civil-turno", "que necesitamos llevar"),
+    ("apostilla", "y sale caro?"),
+    ("residuos-voluminosos", "que dias pasan"),
 )
 SWITCHES = (
-    ("pasaporte-emision", "perdi el dni, que hago"), ("registro-mascotas", "hay un pozo enorme en mi calle"),
-    ("impuesto-predial", "me quede sin laburo, me corresponde algun seguro?"), ("turno-salud", "cuanto sale renovar el brevete"),
+    ("pasaporte-emision", "perdi el dni, que hago"),
+    ("registro-mascotas", "hay un pozo enorme en mi calle"),
+    ("impuesto-predial", "me quede sin laburo, me corresponde algun seguro?"),
+    ("turno-salud", "cuanto sale renovar el brevete"),
 )
 OFF_TOPIC = (
-    ("pasaporte-emision", "va a llover mañana?"), ("impuesto-predial", "quien gano el partido"),
-    ("registro-mascotas", "receta de empanadas"), ("multas-transito", "a cuanto esta el dolar"),
+    ("pasaporte-emision", "va a llover mañana?"),
+    ("impuesto-predial", "quien gano el partido"),
+    ("registro-mascotas", "receta de empanadas"),
+    ("multas-transito", "a cuanto esta el dolar"),
     ("turno-salud", "contame un chiste"),
 )
 
@@ -59,8 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     for label, settings in variants.items():
         searcher = Searcher(index, embedder, settings)
-        kept = sum(1 for p, q in FOLLOW_UPS if (r := choose_result(searcher, q, p, margin=args.margin)).hits and r.hits[0].procedure_id == p)
-        left = sum(1 for p, q in SWITCHES if (r := choose_result(searcher, q, p, margin=args.margin)).hits and r.hits[0].procedure_id != p)
+        kept = sum(
+            1
+            for p, q in FOLLOW_UPS
+            if (r := choose_result(searcher, q, p, margin=args.margin)).hits and r.hits[0].procedure_id == p
+        )
+        left = sum(
+            1
+            for p, q in SWITCHES
+            if (r := choose_result(searcher, q, p, margin=args.margin)).hits and r.hits[0].procedure_id != p
+        )
         off = sum(1 for p, q in OFF_TOPIC if choose_result(searcher, q, p, margin=args.margin).abstained)
         print(f"| {label} | {kept}/{len(FOLLOW_UPS)} | {left}/{len(SWITCHES)} | {off}/{len(OFF_TOPIC)} |", flush=True)
     return 0

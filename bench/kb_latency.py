@@ -58,14 +58,16 @@ def _synthetic_corpus(size: int, dim: int, seed: int = 7):  # type: ignore[no-un
     from knowledge_base.settings import SearchSettings
 
     corpus = load_corpus(SearchSettings())
-    vocabulary = sorted({w.strip(".,:;()¿?¡!«»\"") for p in corpus.passages for w in p.text.split() if len(w) > 3})
+    vocabulary = sorted({w.strip('.,:;()¿?¡!«»"') for p in corpus.passages for w in p.text.split() if len(w) > 3})
     rng = random.Random(seed)
     passages, documents = [], {}
     for i in range(size):
         pid = f"sintetico-{i // PASSAGES_PER_PROCEDURE:05d}"
         text = " ".join(rng.choices(vocabulary, k=WORDS_PER_PASSAGE))
         passages.append(Passage(f"{pid}#p{i}", pid, "section", "summary", "Sintético", text, text))
-        documents.setdefault(pid, DocumentMeta(f"Trámite sintético {pid[-5:]}", f"https://example.org/{pid}", "2026-01-01"))
+        documents.setdefault(
+            pid, DocumentMeta(f"Trámite sintético {pid[-5:]}", f"https://example.org/{pid}", "2026-01-01")
+        )
     vectors = np.random.default_rng(seed).standard_normal((size, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return passages, documents, vectors, corpus
@@ -81,8 +83,16 @@ def build_one(size: int, index_dir: Path, hnsw_min_size: int) -> dict[str, objec
     embedder = make_embedder(settings.embedder, settings.model, threads=settings.build_threads)
     passages, documents, vectors, corpus = _synthetic_corpus(size, embedder.dim)
     started = time.perf_counter()
-    build_index(passages, documents, embedder, index_dir, hnsw_min_size=hnsw_min_size,
-                out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter, vectors=vectors)
+    build_index(
+        passages,
+        documents,
+        embedder,
+        index_dir,
+        hnsw_min_size=hnsw_min_size,
+        out_of_scope=corpus.out_of_scope,
+        rewriter=corpus.rewriter,
+        vectors=vectors,
+    )
     return {"build_seconds": round(time.perf_counter() - started, 2), "build_peak_rss_mb": round(_rss_mb("VmHWM"), 1)}
 
 
@@ -124,16 +134,18 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
             total.append((t2 - t1) * 1000)  # one full search: embedding + everything else
             rest.append(total[-1] - embed[-1])  # the same question's search without its embedding
             cpu.append((c2 - c1) * 1000)  # CPU time of all threads: the wall time on an idle core, with 1 thread
-        per_run.append({
-            "search_median_ms": statistics.median(total),
-            "search_p95_ms": float(np.percentile(total, 95)),
-            "embed_median_ms": statistics.median(embed),
-            "embed_p95_ms": float(np.percentile(embed, 95)),
-            "rest_median_ms": statistics.median(rest),
-            "cpu_median_ms": statistics.median(cpu),
-            "cpu_p95_ms": float(np.percentile(cpu, 95)),
-            "load_average": os.getloadavg()[0],
-        })
+        per_run.append(
+            {
+                "search_median_ms": statistics.median(total),
+                "search_p95_ms": float(np.percentile(total, 95)),
+                "embed_median_ms": statistics.median(embed),
+                "embed_p95_ms": float(np.percentile(embed, 95)),
+                "rest_median_ms": statistics.median(rest),
+                "cpu_median_ms": statistics.median(cpu),
+                "cpu_p95_ms": float(np.percentile(cpu, 95)),
+                "load_average": os.getloadavg()[0],
+            }
+        )
     return {
         "size": len(index.passages),
         "faiss": index.manifest["faiss"],
@@ -145,7 +157,9 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
 
 
 def _run(*args: str) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True
+    ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
@@ -154,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,100000,100000x")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--threads", default="1,0", help="OpenMP threads of the query embedder to compare (0 = library default)")
+    parser.add_argument(
+        "--threads", default="1,0", help="OpenMP threads of the query embedder to compare (0 = library default)"
+    )
     parser.add_argument("--build", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure-threads", type=int, default=0, help=argparse.SUPPRESS)
@@ -170,18 +186,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure_one(Path(args.measure), args.runs, args.queries, args.measure_threads)))
         return 0
-    print("| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |")
+    print(
+        "| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for spec in args.sizes.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             built = _run("--build", spec, tmp)
             for threads in args.threads.split(","):
-                r = _run("--measure", tmp, "--measure-threads", threads, "--runs", str(args.runs), "--queries", str(args.queries))
+                r = _run(
+                    "--measure",
+                    tmp,
+                    "--measure-threads",
+                    threads,
+                    "--runs",
+                    str(args.runs),
+                    "--queries",
+                    str(args.queries),
+                )
                 for i, run in enumerate(r["runs"], 1):  # type: ignore[arg-type]
-                    fixed = f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}" if i == 1 else " | | | "
-                    print(f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
-                          f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
-                          f"{run['load_average']:.1f} | {fixed} |", flush=True)
+                    fixed = (
+                        f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}"
+                        if i == 1
+                        else " | | | "
+                    )
+                    print(
+                        f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
+                        f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
+                        f"{run['load_average']:.1f} | {fixed} |",
+                        flush=True,
+                    )
     return 0
 
 

@@ -146,7 +146,16 @@ def sweep(index, embedder: Embedder, questions, weights, temperatures) -> list[d
             settings = SearchSettings(lexical_weight=w, temperature=t, abstain_threshold=0.0)
             outcomes = run_questions(Searcher(index, embedder, settings), questions)
             threshold, m = calibrate(outcomes)
-            rows.append({"w": w, "t": t, "threshold": threshold, "metrics": m, "ranking": metrics_at(outcomes, float("-inf")), "outcomes": outcomes})
+            rows.append(
+                {
+                    "w": w,
+                    "t": t,
+                    "threshold": threshold,
+                    "metrics": m,
+                    "ranking": metrics_at(outcomes, float("-inf")),
+                    "outcomes": outcomes,
+                }
+            )
     return rows
 
 
@@ -166,17 +175,26 @@ def main(argv: list[str] | None = None) -> int:
     if corpus.problems:
         print("\n".join(str(p) for p in corpus.problems), file=sys.stderr)
     dev = load_questions(DEV)
-    print(f"Corpus: {len(corpus.passages)} passages, {len(corpus.documents)} documents, "
-          f"{len(corpus.out_of_scope)} out-of-scope topics. Dev: {len(dev)} questions "
-          f"({sum(q.expected is None for q in dev)} null).\n")
+    print(
+        f"Corpus: {len(corpus.passages)} passages, {len(corpus.documents)} documents, "
+        f"{len(corpus.out_of_scope)} out-of-scope topics. Dev: {len(dev)} questions "
+        f"({sum(q.expected is None for q in dev)} null).\n"
+    )
     summary = []
     chosen_overall = None
     for name in args.embedders.split(","):
         started = time.perf_counter()
         embedder = CachingEmbedder(make_embedder(name, threads=0), Path(args.cache_dir))
         with tempfile.TemporaryDirectory() as tmp:
-            build_index(corpus.passages, corpus.documents, embedder, Path(tmp), hnsw_min_size=base.hnsw_min_size,
-                        out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter)
+            build_index(
+                corpus.passages,
+                corpus.documents,
+                embedder,
+                Path(tmp),
+                hnsw_min_size=base.hnsw_min_size,
+                out_of_scope=corpus.out_of_scope,
+                rewriter=corpus.rewriter,
+            )
             index = load_index(Path(tmp))
         embedder.flush()
         embedder.warm(index, dev)
@@ -185,19 +203,28 @@ def main(argv: list[str] | None = None) -> int:
         best_sem = max((r for r in rows if r["w"] == 0), key=lambda r: preference(r["metrics"]))
         for label, r in (("semantic only", best_sem), ("semantic + lexical", best_lex)):
             summary.append((name, label, r))
-        print(f"<!-- {name}: sweep of {len(rows)} configurations in {time.perf_counter() - started:.0f} s -->", file=sys.stderr)
+        print(
+            f"<!-- {name}: sweep of {len(rows)} configurations in {time.perf_counter() - started:.0f} s -->",
+            file=sys.stderr,
+        )
         if chosen_overall is None or preference(best_lex["metrics"]) > preference(chosen_overall[2]["metrics"]):
             chosen_overall = (name, index, best_lex, embedder)
 
     print("### Back ends on the development set (threshold calibrated for false_abstain <= 0.05)\n")
-    print("| embedder | signals | lexical_weight | temperature | threshold | top1 | recall@3 | MRR | abstain_on_null | false_abstain | top1 without abstention |")
+    print(
+        "| embedder | signals | lexical_weight | temperature | threshold | top1 | recall@3 | MRR | abstain_on_null | false_abstain | top1 without abstention |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, label, r in summary:
-        print(f"| {name} | {label} | {r['w']} | {r['t']} | {r['threshold']:.3f} | {fmt(r['metrics'])} | {float(r['ranking']['top1']):.3f} |")
+        print(
+            f"| {name} | {label} | {r['w']} | {r['t']} | {r['threshold']:.3f} | {fmt(r['metrics'])} | {float(r['ranking']['top1']):.3f} |"
+        )
 
     name, index, best, embedder = chosen_overall  # type: ignore[misc]
     settings = SearchSettings(lexical_weight=best["w"], temperature=best["t"], abstain_threshold=best["threshold"])
-    print(f"\n### Chosen: {name}, lexical_weight={best['w']}, temperature={best['t']}, abstain_threshold={best['threshold']:.3f}\n")
+    print(
+        f"\n### Chosen: {name}, lexical_weight={best['w']}, temperature={best['t']}, abstain_threshold={best['threshold']:.3f}\n"
+    )
 
     print("Ablations on dev (same back end and knobs, threshold re-calibrated):\n")
     print("| variant | threshold | top1 | recall@3 | MRR | abstain_on_null | false_abstain |")
@@ -205,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     variants = {
         "chosen configuration": index,
         "without query rewriting (synonyms.yml)": dataclasses.replace(index, rewriter=QueryRewriter()),
-        "without out-of-scope topics": dataclasses.replace(index, out_of_scope=np.zeros((0, index.matrix.shape[1]), np.float32)),
+        "without out-of-scope topics": dataclasses.replace(
+            index, out_of_scope=np.zeros((0, index.matrix.shape[1]), np.float32)
+        ),
     }
     for label, variant in variants.items():
         outcomes = run_questions(Searcher(variant, embedder, settings), dev)
@@ -227,9 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         holdout = load_questions(HOLDOUT)
         embedder.warm(index, holdout)
         m = metrics_at(run_questions(Searcher(index, embedder, settings), holdout), best["threshold"])
-        print(f"\nHoldout ({len(holdout)} questions, {sum(q.expected is None for q in holdout)} null), chosen configuration, "
-              f"evaluated once: top1 {m['top1']:.3f}, recall@3 {m['recall_at_3']:.3f}, MRR {m['mrr']:.3f}, "
-              f"abstain_on_null {m['abstain_on_null']:.3f}, false_abstain {m['false_abstain']:.3f}")
+        print(
+            f"\nHoldout ({len(holdout)} questions, {sum(q.expected is None for q in holdout)} null), chosen configuration, "
+            f"evaluated once: top1 {m['top1']:.3f}, recall@3 {m['recall_at_3']:.3f}, MRR {m['mrr']:.3f}, "
+            f"abstain_on_null {m['abstain_on_null']:.3f}, false_abstain {m['false_abstain']:.3f}"
+        )
         print(json.dumps({"dev": best["metrics"], "holdout": m}), file=sys.stderr)
     return 0
 

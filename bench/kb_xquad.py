@@ -91,13 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         gold = scores[np.arange(len(answers)), answers]
         ranks: list[int | None] = [int((row > g).sum()) + 1 for row, g in zip(scores, gold)]
         m = ranking_metrics(ranks)
-        print(f"| {name} | dense | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['mrr']:.3f} | {embed_seconds:.0f} | {query_ms:.1f} |", flush=True)
+        print(
+            f"| {name} | dense | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['mrr']:.3f} | {embed_seconds:.0f} | {query_ms:.1f} |",
+            flush=True,
+        )
 
         settings = SearchSettings(embedder=name)
         passages = [Passage(f"s{i}#0", f"s{i}", "imported", "imported", "", s, s) for i, s in enumerate(sentences)]
         documents = {f"s{i}": DocumentMeta(f"s{i}", "", "2026-01-01", "imported") for i in range(len(sentences))}
         with tempfile.TemporaryDirectory() as tmp:
-            build_index(passages, documents, embedder, Path(tmp), hnsw_min_size=settings.hnsw_min_size, vectors=passages_matrix)
+            build_index(
+                passages, documents, embedder, Path(tmp), hnsw_min_size=settings.hnsw_min_size, vectors=passages_matrix
+            )
             searcher = Searcher(load_index(Path(tmp)), embedder, settings)
         started = time.perf_counter()
         hybrid: list[int | None] = []
@@ -107,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         search_ms = (time.perf_counter() - started) / len(questions) * 1000
         m = ranking_metrics(hybrid, cutoff=10)
         w = searcher.tuning.lexical_weight
-        print(f"| {name} | hybrid (lexical_weight {w}) | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['mrr']:.3f} (@10) | | {search_ms:.1f} |", flush=True)
+        print(
+            f"| {name} | hybrid (lexical_weight {w}) | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['mrr']:.3f} (@10) | | {search_ms:.1f} |",
+            flush=True,
+        )
     return 0
 
 

@@ -47,7 +47,9 @@ def conversation(i: int) -> list[tuple[str, str]]:
 
 def send(url: str, sender: str, text: str) -> float:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
@@ -108,16 +110,21 @@ def main() -> None:
         return
     import subprocess
 
-    from deploy.stack import APP_PY, Ports, Stack
-    from deploy.train import ensure_model
+    from launcher.stack import APP_PY, Ports, Stack
+    from launcher.train import ensure_model
 
     subprocess.run([str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"], cwd=ROOT, check=True)
     config = Path(args.config).resolve()
     models = ROOT / "models" if config == ROOT / "config.yml" else ROOT / "var" / "test-models"
     model = ensure_model(config, models, "ventanilla" if config == ROOT / "config.yml" else "test")
     with tempfile.TemporaryDirectory() as tmp:
-        with Stack(model=model, var_dir=Path(tmp), ports=Ports.free(), with_web=False,
-                   extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")}) as stack:
+        with Stack(
+            model=model,
+            var_dir=Path(tmp),
+            ports=Ports.free(),
+            with_web=False,
+            extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")},
+        ) as stack:
             send(stack.rasa_url, "warmup", "hola")  # first call loads lazy parts
             print(measure(stack.rasa_url, args.conversations, args.runs))
 

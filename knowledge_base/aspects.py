@@ -16,12 +16,24 @@ from knowledge_base.lexical import fold_accents
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (aspect, re.compile(pattern))
     for aspect, pattern in (
-        ("processing_time", r"\b(cuanto (tiempo|tarda|demora)|cuantos dias|cuanto se tarda|tarda|demora|plazo|cuando (me lo dan|esta listo|sale|llega))\b"),
-        ("cost", r"\b(cuanto (sale|cuesta|cobran|vale|hay que pagar|se paga)|precio|costo|cuesta|arancel|gratis|gratuit[oa]s?|sale caro|cobran)\b"),
-        ("requirements", r"\b(que (necesito|papeles|documentos|piden|llevo|hace falta)|requisitos?|papeles|documentacion)\b"),
+        (
+            "processing_time",
+            r"\b(cuanto (tiempo|tarda|demora)|cuantos dias|cuanto se tarda|tarda|demora|plazo|cuando (me lo dan|esta listo|sale|llega))\b",
+        ),
+        (
+            "cost",
+            r"\b(cuanto (sale|cuesta|cobran|vale|hay que pagar|se paga)|precio|costo|cuesta|arancel|gratis|gratuit[oa]s?|sale caro|cobran)\b",
+        ),
+        (
+            "requirements",
+            r"\b(que (necesito|papeles|documentos|piden|llevo|hace falta)|requisitos?|papeles|documentacion)\b",
+        ),
         ("steps", r"\b(como (hago|se hace|saco|tramito|pido|me anoto|solicito)|pasos|procedimiento)\b"),
         # "dirección" is left out: it is as often the citizen's own address as the office's.
-        ("offices", r"\b(donde (queda|esta|estan|atienden|es la oficina)|horarios?|a que hora|que hora (abre|cierra)|oficinas?|sede|telefono)\b"),
+        (
+            "offices",
+            r"\b(donde (queda|esta|estan|atienden|es la oficina)|horarios?|a que hora|que hora (abre|cierra)|oficinas?|sede|telefono)\b",
+        ),
         ("channels", r"\b(online|on line|internet|en linea|por la web|pagina web|virtual|sin ir|desde (mi )?casa)\b"),
     )
 )

@@ -1,13 +1,13 @@
 """``kb``: the staff command line for the knowledge base (see knowledge_base/README.md).
 
-    kb validate                 check every procedure file, import and rule file; report all problems
-    kb build [--if-changed]     index the procedures and imported content
-    kb build --source FILE --index-dir DIR
-                                index one CSV/XLSX/JSONL/MD/TXT file alone
-    kb search "pregunta" [--top-k N] [--json]
-    kb stats                    coverage of the catalog and stale entries
-    kb import FILE [--dry-run]  bulk FAQ sheets and documents into knowledge_base/imported/
-    kb eval QUESTIONS.jsonl [--index-dir DIR] [--json] [--misses]
+kb validate                 check every procedure file, import and rule file; report all problems
+kb build [--if-changed]     index the procedures and imported content
+kb build --source FILE --index-dir DIR
+                            index one CSV/XLSX/JSONL/MD/TXT file alone
+kb search "pregunta" [--top-k N] [--json]
+kb stats                    coverage of the catalog and stale entries
+kb import FILE [--dry-run]  bulk FAQ sheets and documents into knowledge_base/imported/
+kb eval QUESTIONS.jsonl [--index-dir DIR] [--json] [--misses]
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ def cmd_build(args: argparse.Namespace) -> int:
                 return 0
         corpus = load_corpus(settings)
         passages, documents, rewriter, out_of_scope, problems = (
-            corpus.passages, corpus.documents, corpus.rewriter, corpus.out_of_scope, corpus.problems,
+            corpus.passages,
+            corpus.documents,
+            corpus.rewriter,
+            corpus.out_of_scope,
+            corpus.problems,
         )
     for problem in problems:
         print(f"aviso: {problem}", file=sys.stderr)
@@ -89,7 +93,9 @@ def _searcher(settings: SearchSettings):  # type: ignore[no-untyped-def]
 
     index = load_index(settings.index_dir)
     # Any index can be searched: the embedder is the one it was built with (see its manifest).
-    embedder = make_embedder(str(index.manifest.get("embedder", settings.embedder)), str(index.manifest.get("model", settings.model)))
+    embedder = make_embedder(
+        str(index.manifest.get("embedder", settings.embedder)), str(index.manifest.get("model", settings.model))
+    )
     return Searcher(index, embedder, settings)
 
 
@@ -98,17 +104,30 @@ def cmd_search(args: argparse.Namespace) -> int:
     result = _searcher(settings).search(args.question, top_k=args.top_k)
     shown = result.hits or result.closest
     if args.json:
-        print(json.dumps({
-            "abstained": result.abstained,
-            "confidence": round(result.confidence, 4),
-            "rewritten": result.rewritten,
-            "hits": [
-                {"procedure_id": h.procedure_id, "title": h.document.title, "score": round(h.score, 4),
-                 "passage_id": h.passage.passage_id, "label": h.passage.label, "text": h.passage.text,
-                 "source_url": h.document.source_url, "last_reviewed": h.document.last_reviewed}
-                for h in shown
-            ],
-        }, ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {
+                    "abstained": result.abstained,
+                    "confidence": round(result.confidence, 4),
+                    "rewritten": result.rewritten,
+                    "hits": [
+                        {
+                            "procedure_id": h.procedure_id,
+                            "title": h.document.title,
+                            "score": round(h.score, 4),
+                            "passage_id": h.passage.passage_id,
+                            "label": h.passage.label,
+                            "text": h.passage.text,
+                            "source_url": h.document.source_url,
+                            "last_reviewed": h.document.last_reviewed,
+                        }
+                        for h in shown
+                    ],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return 0
     if result.rewritten != result.query:
         print(f"(buscado como: {result.rewritten})")
@@ -145,7 +164,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             print(f"  falta: {pid}")
     today = date.today()
     stale = sorted(
-        (k, d.last_reviewed) for k, d in corpus.documents.items()
+        (k, d.last_reviewed)
+        for k, d in corpus.documents.items()
         if (today - date.fromisoformat(d.last_reviewed)).days > settings.stale_after_days
     )
     print(f"Entradas sin revisar hace más de {settings.stale_after_days} días: {len(stale)}")
@@ -193,7 +213,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
             kind = miss_kind(o, threshold)
             if kind is not None:
                 ranked = ", ".join(o.ranked) or "-"
-                print(f"{kind:>15}  {o.confidence:6.3f}  esperado={o.question.expected or 'abstenerse'}  obtenido=[{ranked}]  {o.question.question}", file=out)
+                print(
+                    f"{kind:>15}  {o.confidence:6.3f}  esperado={o.question.expected or 'abstenerse'}  obtenido=[{ranked}]  {o.question.question}",
+                    file=out,
+                )
     return 0
 
 

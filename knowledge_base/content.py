@@ -32,7 +32,9 @@ def _field_path(loc: tuple[object, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(archivo)"
 
 
-def load_content(content_dir: Path, *, today: date | None = None, stale_after_days: int = 365) -> tuple[list[Procedure], list[Problem]]:
+def load_content(
+    content_dir: Path, *, today: date | None = None, stale_after_days: int = 365
+) -> tuple[list[Procedure], list[Problem]]:
     """Parses every ``*.yml`` in ``content_dir``; returns the valid procedures and all problems."""
     today = today or date.today()
     procedures: list[Procedure] = []
@@ -63,7 +65,13 @@ def load_content(content_dir: Path, *, today: date | None = None, stale_after_da
         if not str(procedure.source_url).startswith(EXPECTED_URL_PREFIX):
             problems.append(Problem(name, "source_url", "el enlace debe usar https"))
         if procedure.last_reviewed < today - timedelta(days=stale_after_days):
-            problems.append(Problem(name, "last_reviewed", f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)"))
+            problems.append(
+                Problem(
+                    name,
+                    "last_reviewed",
+                    f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)",
+                )
+            )
         if procedure.last_reviewed > today:
             problems.append(Problem(name, "last_reviewed", "la fecha está en el futuro"))
         seen: set[str] = set()
@@ -90,7 +98,9 @@ def _cross_file_problems(procedures: list[Procedure], raw_files: list[tuple[str,
         related = raw.get("related_procedures")
         for i, target in enumerate(related if isinstance(related, list) else []):
             if target not in ids:
-                problems.append(Problem(name, f"related_procedures.{i}", f"enlace roto: no existe el trámite '{target}'"))
+                problems.append(
+                    Problem(name, f"related_procedures.{i}", f"enlace roto: no existe el trámite '{target}'")
+                )
     urls: dict[str, str] = {}
     for p in procedures:
         url = str(p.source_url)

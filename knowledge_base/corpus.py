@@ -50,7 +50,13 @@ def load_corpus(settings: SearchSettings, *, today: date | None = None) -> Corpu
         extra_passages, extra_documents = [], {}
     passages.extend(extra_passages)
     documents.update(extra_documents)
-    problems.extend(_imported_problems(settings, procedures_questions={f.question.casefold().strip(" ¿?¡!.") for p in procedures for f in p.faqs}, today=today))
+    problems.extend(
+        _imported_problems(
+            settings,
+            procedures_questions={f.question.casefold().strip(" ¿?¡!.") for p in procedures for f in p.faqs},
+            today=today,
+        )
+    )
     rewriter, out_of_scope, aid_problems = search_aids(settings)
     problems.extend(aid_problems)
     return Corpus(passages, documents, out_of_scope, rewriter, problems)
@@ -68,9 +74,17 @@ def _imported_problems(settings: SearchSettings, procedures_questions: set[str],
         for e in entries:
             where = f"imported/{path.name}"
             if date.fromisoformat(e.last_reviewed) < limit:
-                problems.append(Problem(where, f"{e.id}.last_reviewed", f"sin revisar desde {e.last_reviewed} (más de {settings.stale_after_days} días)"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"{e.id}.last_reviewed",
+                        f"sin revisar desde {e.last_reviewed} (más de {settings.stale_after_days} días)",
+                    )
+                )
             if e.kind == "faq" and e.question.casefold().strip(" ¿?¡!.") in procedures_questions:
-                problems.append(Problem(where, f"{e.id}.question", f"pregunta repetida: ya está en un trámite ({e.question})"))
+                problems.append(
+                    Problem(where, f"{e.id}.question", f"pregunta repetida: ya está en un trámite ({e.question})")
+                )
     return problems
 
 

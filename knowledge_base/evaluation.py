@@ -37,7 +37,7 @@ def load_questions(path: Path) -> list[Question]:
         try:
             data = json.loads(line)
             if not isinstance(data, dict) or not isinstance(data["question"], str):
-                raise TypeError("se espera {\"question\": \"...\", \"expected\": \"<id>\" | null}")
+                raise TypeError('se espera {"question": "...", "expected": "<id>" | null}')
             expected = data.get("expected")
             if expected is not None and not isinstance(expected, str):
                 raise TypeError("'expected' debe ser un id o null")

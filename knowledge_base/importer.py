@@ -100,7 +100,15 @@ class Entry:
         return json.dumps(data, ensure_ascii=False)
 
     def comparable(self) -> tuple[str, ...]:
-        return (self.kind, self.question, self.answer, self.title, self.procedure_id, self.source_url, self.last_reviewed)
+        return (
+            self.kind,
+            self.question,
+            self.answer,
+            self.title,
+            self.procedure_id,
+            self.source_url,
+            self.last_reviewed,
+        )
 
 
 def slugify(text: str) -> str:
@@ -208,13 +216,21 @@ def _read_faq_rows(path: Path, today: date) -> tuple[list[Entry], list[ImportPro
                 problems.append(ImportProblem(name, number, column, "falta o está vacío"))
         entry_id = row.get("id", "")
         if entry_id and not re.fullmatch(r"[\w.-]{1,80}", entry_id):
-            problems.append(ImportProblem(name, number, "id", f"'{entry_id}' solo puede tener letras, números, '.', '-' y '_'"))
+            problems.append(
+                ImportProblem(name, number, "id", f"'{entry_id}' solo puede tener letras, números, '.', '-' y '_'")
+            )
         if entry_id in seen_ids:
-            problems.append(ImportProblem(name, number, "id", f"'{entry_id}' repetido (ya está en la línea {seen_ids[entry_id]})"))
+            problems.append(
+                ImportProblem(name, number, "id", f"'{entry_id}' repetido (ya está en la línea {seen_ids[entry_id]})")
+            )
         question = row.get("question", "")
         qkey = question.casefold().strip(" ¿?¡!.")
         if qkey and qkey in seen_questions:
-            problems.append(ImportProblem(name, number, "question", f"pregunta repetida (ya está en la línea {seen_questions[qkey]})"))
+            problems.append(
+                ImportProblem(
+                    name, number, "question", f"pregunta repetida (ya está en la línea {seen_questions[qkey]})"
+                )
+            )
         if question and len(question) < 8:
             problems.append(ImportProblem(name, number, "question", "demasiado corta (mínimo 8 caracteres)"))
         answer = row.get("answer", "")
@@ -222,7 +238,11 @@ def _read_faq_rows(path: Path, today: date) -> tuple[list[Entry], list[ImportPro
             problems.append(ImportProblem(name, number, "answer", "demasiado corta (mínimo 20 caracteres)"))
         procedure_id = row.get("procedure_id", "")
         if procedure_id and not _ID_RE.match(procedure_id):
-            problems.append(ImportProblem(name, number, "procedure_id", f"'{procedure_id}' no es un id válido (minúsculas y guiones)"))
+            problems.append(
+                ImportProblem(
+                    name, number, "procedure_id", f"'{procedure_id}' no es un id válido (minúsculas y guiones)"
+                )
+            )
         source_url = row.get("source_url", "")
         if source_url and not source_url.startswith(("https://", "http://")):
             problems.append(ImportProblem(name, number, "source_url", "debe empezar con https://"))
@@ -237,7 +257,11 @@ def _read_faq_rows(path: Path, today: date) -> tuple[list[Entry], list[ImportPro
         if qkey:
             seen_questions.setdefault(qkey, number)
         if len(problems) == before:
-            entries.append(Entry(entry_id, "faq", question, answer, row.get("title", ""), procedure_id, source_url, reviewed, number))
+            entries.append(
+                Entry(
+                    entry_id, "faq", question, answer, row.get("title", ""), procedure_id, source_url, reviewed, number
+                )
+            )
     if not entries and not problems:
         problems.append(ImportProblem(name, 0, "(archivo)", "no tiene filas"))
     return entries, problems
@@ -350,7 +374,9 @@ def _read_document(path: Path, today: date) -> tuple[list[Entry], list[ImportPro
     for heading, chunk in chunks:
         base = slugify(heading) if heading else "texto"
         counters[base] = counters.get(base, 0) + 1
-        entries.append(Entry(f"{base}-{counters[base]}", "chunk", heading, chunk, title, procedure_id, source_url, reviewed))
+        entries.append(
+            Entry(f"{base}-{counters[base]}", "chunk", heading, chunk, title, procedure_id, source_url, reviewed)
+        )
     return entries, []
 
 
@@ -417,12 +443,22 @@ def entries_to_passages(
                 documents[owner] = DocumentMeta(title, entry.source_url, entry.last_reviewed, "imported")
         pid = f"{owner}#{name}:{entry.id}"
         if entry.kind == "faq":
-            passages.append(Passage(pid, owner, "faq", "faq", entry.question, entry.answer, f"{head}. {entry.question} {entry.answer}"))
-            passages.append(Passage(f"{pid}-q", owner, "faq_question", "faq", entry.question, entry.answer, f"{head}. {entry.question}"))
+            passages.append(
+                Passage(
+                    pid, owner, "faq", "faq", entry.question, entry.answer, f"{head}. {entry.question} {entry.answer}"
+                )
+            )
+            passages.append(
+                Passage(
+                    f"{pid}-q", owner, "faq_question", "faq", entry.question, entry.answer, f"{head}. {entry.question}"
+                )
+            )
         else:
             label = entry.question or head
             heading = f"{head}. {entry.question}" if entry.question else head
-            passages.append(Passage(pid, owner, "imported", "imported", label, entry.answer, f"{heading}: {entry.answer}"))
+            passages.append(
+                Passage(pid, owner, "imported", "imported", label, entry.answer, f"{heading}: {entry.answer}")
+            )
     return passages, documents
 
 
@@ -445,7 +481,11 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         out = []
-        for sign, verb, items in (("+", "agregar", self.added), ("~", "cambiar", self.changed), ("-", "quitar", self.removed)):
+        for sign, verb, items in (
+            ("+", "agregar", self.added),
+            ("~", "cambiar", self.changed),
+            ("-", "quitar", self.removed),
+        ):
             for e in items:
                 shown = e.question or e.answer.split("\n")[0]
                 out.append(f"  {sign} {verb:8s} {e.id}: {shown[:90]}")

@@ -123,7 +123,9 @@ def build_index(
         index = _new_faiss_index(embedder.dim, len(passages), hnsw_min_size)
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(tmp / "vectors.faiss"))
-        negatives = embedder.embed_passages(list(out_of_scope)) if out_of_scope else np.zeros((0, embedder.dim), np.float32)
+        negatives = (
+            embedder.embed_passages(list(out_of_scope)) if out_of_scope else np.zeros((0, embedder.dim), np.float32)
+        )
         np.save(tmp / "out_of_scope.npy", negatives)
         progress("Construyendo el índice léxico...")
         Bm25Index.build(analyze_many(p.embed_text for p in passages)).save(tmp)
@@ -134,7 +136,9 @@ def build_index(
             json.dumps({k: vars(v) for k, v in documents.items()}, ensure_ascii=False, indent=1),
             encoding="utf-8",
         )
-        (tmp / "rewrites.json").write_text(json.dumps((rewriter or QueryRewriter()).to_dict(), ensure_ascii=False), encoding="utf-8")
+        (tmp / "rewrites.json").write_text(
+            json.dumps((rewriter or QueryRewriter()).to_dict(), ensure_ascii=False), encoding="utf-8"
+        )
         manifest = {
             "version": version,
             "embedder": embedder.name,
@@ -209,7 +213,9 @@ def load_index(index_dir: Path, version: str | None = None) -> LoadedIndex:
     manifest = json.loads((root / "manifest.json").read_text())
     with (root / "passages.jsonl").open(encoding="utf-8") as fh:
         passages = [Passage(**json.loads(line)) for line in fh]
-    documents = {k: DocumentMeta(**v) for k, v in json.loads((root / "documents.json").read_text(encoding="utf-8")).items()}
+    documents = {
+        k: DocumentMeta(**v) for k, v in json.loads((root / "documents.json").read_text(encoding="utf-8")).items()
+    }
     vectors = faiss.read_index(str(root / "vectors.faiss"))
     if vectors.ntotal != len(passages):
         raise ValueError(f"Índice {version} inconsistente: {vectors.ntotal} vectores, {len(passages)} pasajes")
@@ -222,10 +228,16 @@ def load_index(index_dir: Path, version: str | None = None) -> LoadedIndex:
     negatives_path = root / "out_of_scope.npy"
     negatives = np.load(negatives_path) if negatives_path.exists() else np.zeros((0, vectors.d), np.float32)
     rewrites_path = root / "rewrites.json"
-    rewriter = QueryRewriter.from_dict(json.loads(rewrites_path.read_text(encoding="utf-8"))) if rewrites_path.exists() else QueryRewriter()
+    rewriter = (
+        QueryRewriter.from_dict(json.loads(rewrites_path.read_text(encoding="utf-8")))
+        if rewrites_path.exists()
+        else QueryRewriter()
+    )
     aspect_position = {a: i for i, a in enumerate(ASPECTS)}
     aspects = np.fromiter(
-        (aspect_position.get(passage_aspect(p.section, p.label) or "", -1) for p in passages), dtype=np.int8, count=len(passages)
+        (aspect_position.get(passage_aspect(p.section, p.label) or "", -1) for p in passages),
+        dtype=np.int8,
+        count=len(passages),
     )
     return LoadedIndex(
         version=version,

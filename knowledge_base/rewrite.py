@@ -40,7 +40,11 @@ class QueryRewriter:
     @cached_property
     def _patterns(self) -> list[tuple[str, str, re.Pattern[str]]]:
         return [
-            (canonical, _key(canonical), re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in variants) + r")(?!\w)"))
+            (
+                canonical,
+                _key(canonical),
+                re.compile(r"(?<!\w)(?:" + "|".join(re.escape(v) for v in variants) + r")(?!\w)"),
+            )
             for canonical, variants in self.synonyms
             if variants
         ]
@@ -48,12 +52,13 @@ class QueryRewriter:
     def rewrite(self, query: str) -> str:
         """The question with abbreviations expanded and content words appended."""
         if self.abbreviations:
-            query = "".join(self.abbreviations.get(part.lower(), part) if part[:1].isalnum() else part for part in _WORD.findall(query))
+            query = "".join(
+                self.abbreviations.get(part.lower(), part) if part[:1].isalnum() else part
+                for part in _WORD.findall(query)
+            )
         folded = f" {_key(query)} "
         added = [
-            canonical
-            for canonical, key, pattern in self._patterns
-            if key not in folded and pattern.search(folded)
+            canonical for canonical, key, pattern in self._patterns if key not in folded and pattern.search(folded)
         ]
         return f"{query} ({', '.join(added)})" if added else query
 
@@ -88,7 +93,11 @@ def parse_rules(raw: object, source: str) -> tuple[QueryRewriter, list[tuple[str
             continue
         for canonical, variants in entries.items():
             where = f"{section}.{canonical}"
-            if not isinstance(variants, list) or not variants or not all(isinstance(v, str) and v.strip() for v in variants):
+            if (
+                not isinstance(variants, list)
+                or not variants
+                or not all(isinstance(v, str) and v.strip() for v in variants)
+            ):
                 problems.append((where, "debe ser una lista no vacía de palabras"))
                 continue
             folded = tuple(_key(v) for v in variants)

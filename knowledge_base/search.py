@@ -97,7 +97,9 @@ class Searcher:
         # twice (overall and within the last procedure), and citizens repeat short questions
         # ("horarios", "requisitos"): a bounded cache spares those embeddings. 0 turns it off.
         self._embed_query: Callable[[str], NDArray[np.float32]] = (
-            lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached) if settings.query_cache_size > 0 else self._embed_uncached
+            lru_cache(maxsize=settings.query_cache_size)(self._embed_uncached)
+            if settings.query_cache_size > 0
+            else self._embed_uncached
         )
 
     def _embed_uncached(self, text: str) -> NDArray[np.float32]:
@@ -105,7 +107,9 @@ class Searcher:
         vector.flags.writeable = False  # shared by every search that hits the cache
         return vector
 
-    def search(self, query: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None) -> SearchResult:
+    def search(
+        self, query: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None
+    ) -> SearchResult:
         """Top procedures for ``query``; ``within`` scores one procedure only (follow-ups)."""
         threshold = self.tuning.abstain_threshold if threshold is None else threshold
         version = self.index.version
@@ -125,7 +129,9 @@ class Searcher:
         confidence = (ranked[0].score - out_of_scope) if ranked else float("-inf")
         abstained = not ranked or confidence < threshold
         closest = ranked
-        return SearchResult(query, [] if abstained else closest, abstained, closest, version, confidence, out_of_scope, rewritten)
+        return SearchResult(
+            query, [] if abstained else closest, abstained, closest, version, confidence, out_of_scope, rewritten
+        )
 
     def _lexical_scores(self, terms: list[str]) -> NDArray[np.float32] | None:
         """BM25 of every passage divided by the best score these terms could reach (None: no terms)."""
@@ -150,7 +156,12 @@ class Searcher:
         return [self.index.procedure_ids[p] for p in positions]
 
     def _rank(
-        self, procedures: list[str], qvec: NDArray[np.float32], lexical: NDArray[np.float32] | None, top_k: int, aspect: int | None
+        self,
+        procedures: list[str],
+        qvec: NDArray[np.float32],
+        lexical: NDArray[np.float32] | None,
+        top_k: int,
+        aspect: int | None,
     ) -> list[Hit]:
         """Scores every passage of the candidate procedures at once; the ``top_k`` best procedures.
 
@@ -181,7 +192,16 @@ class Searcher:
                 preference = preference + self.tuning.aspect_bonus * (self.index.aspects[ids[start:stop]] == aspect)
             j = start + int(np.argmax(preference))
             pid = procedures[int(g)]
-            hits.append(Hit(pid, self.index.documents[pid], self.index.passages[int(ids[j])], float(scores[g]), float(semantic[j]), float(lex[j])))
+            hits.append(
+                Hit(
+                    pid,
+                    self.index.documents[pid],
+                    self.index.passages[int(ids[j])],
+                    float(scores[g]),
+                    float(semantic[j]),
+                    float(lex[j]),
+                )
+            )
         return hits
 
 
@@ -227,7 +247,9 @@ class IndexHolder:
                 if serving is None:
                     raise
                 self._failed = version
-                logger.exception("kb index version %s could not be loaded; still serving %s", version, serving.index.version)
+                logger.exception(
+                    "kb index version %s could not be loaded; still serving %s", version, serving.index.version
+                )
                 return serving
             if serving is not None:
                 logger.info("kb index switched from %s to %s", serving.index.version, fresh.index.version)

@@ -62,7 +62,7 @@ def redis_address() -> tuple[str, int]:
 @pytest.fixture(scope="session")
 def test_model() -> Path:
     """The Rasa model trained with the fast test config (trained only when data changed)."""
-    from deploy.train import ensure_model
+    from launcher.train import ensure_model
 
     return ensure_model(TEST_CONFIG, TEST_MODELS, "test")
 
@@ -76,13 +76,15 @@ def kb_index_dir() -> Path:
 
 
 @contextmanager
-def started_stack(model: Path, kb_index_dir: Path, var_dir: Path, extra_env: dict[str, str] | None = None, *, with_web: bool = False) -> Iterator[Any]:
+def started_stack(
+    model: Path, kb_index_dir: Path, var_dir: Path, extra_env: dict[str, str] | None = None, *, with_web: bool = False
+) -> Iterator[Any]:
     """A whole Ventanilla started for real on free ports, with the test settings.
 
     Every test stack starts this way; when one fails to start, the tail of each
     process's log is printed so the reason is in the test output.
     """
-    from deploy.stack import Ports, Stack, log_tail
+    from launcher.stack import Ports, Stack, log_tail
 
     env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", **(extra_env or {})}
     running = Stack(model=model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=with_web)

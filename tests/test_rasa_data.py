@@ -14,7 +14,18 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 @pytest.mark.slow
 def test_rasa_data_validate_passes() -> None:
     result = subprocess.run(
-        [str(RASA), "data", "validate", "--domain", "bot/domain", "--data", "bot/dialogue", "data/nlu", "--config", "config.yml"],
+        [
+            str(RASA),
+            "data",
+            "validate",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "bot/dialogue",
+            "data/nlu",
+            "--config",
+            "config.yml",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

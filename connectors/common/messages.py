@@ -6,25 +6,15 @@ read (audio, photos, stickers...), to edits, and to buttons that expired.
 
 from __future__ import annotations
 
-ONLY_TEXT = (
-    "Por ahora solo puedo leer mensajes de texto. "
-    "¿Me escribe su consulta, por favor?"
-)
-NO_AUDIO = (
-    "Disculpe, todavía no puedo escuchar audios. "
-    "¿Me escribe su consulta, por favor?"
-)
+ONLY_TEXT = "Por ahora solo puedo leer mensajes de texto. ¿Me escribe su consulta, por favor?"
+NO_AUDIO = "Disculpe, todavía no puedo escuchar audios. ¿Me escribe su consulta, por favor?"
 EDITED = (
     "Vi que editó un mensaje, pero no puedo tener en cuenta los cambios. "
     "Si quiere, escríbalo de nuevo como un mensaje nuevo."
 )
-UNREADABLE = (
-    "Disculpe, no pude leer ese mensaje. "
-    "¿Me escribe su consulta con otras palabras?"
-)
+UNREADABLE = "Disculpe, no pude leer ese mensaje. ¿Me escribe su consulta con otras palabras?"
 EXPIRED_OPTION = (
-    "Esa opción ya no está disponible. "
-    "¿Me escribe su consulta o elige una opción de un mensaje más reciente?"
+    "Esa opción ya no está disponible. ¿Me escribe su consulta o elige una opción de un mensaje más reciente?"
 )
 DEFAULT_BUTTON_PROMPT = "Elija una opción:"
 LIST_BUTTON_LABEL = "Ver opciones"

@@ -37,11 +37,11 @@ class PayloadRefs:
         if len(payload.encode("utf-8")) <= max_bytes and not payload.startswith(REF_PREFIX):
             return payload
         ref = REF_PREFIX + _digest(payload)
-        await self._store.put(f"ref:{ref[len(REF_PREFIX):]}", payload, self._ttl)
+        await self._store.put(f"ref:{ref[len(REF_PREFIX) :]}", payload, self._ttl)
         return ref
 
     async def decode(self, token: str) -> str | None:
         """The payload behind ``token`` (itself if it is not a reference); None if expired."""
         if not token.startswith(REF_PREFIX):
             return token
-        return await self._store.get(f"ref:{token[len(REF_PREFIX):]}")
+        return await self._store.get(f"ref:{token[len(REF_PREFIX) :]}")

@@ -54,7 +54,11 @@ def classify(exc: BaseException) -> Optional[Retry]:
     if isinstance(exc, TimedOut):
         # Only timeouts before anything was sent are safe to repeat.
         cause = exc.__cause__
-        return Retry() if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)) or "Pool timeout" in str(exc) else None
+        return (
+            Retry()
+            if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)) or "Pool timeout" in str(exc)
+            else None
+        )
     if isinstance(exc, BadRequest):
         return None
     if isinstance(exc, NetworkError):

@@ -1,7 +1,7 @@
 """Telegram as a Rasa input and output channel (python-telegram-bot 22).
 
 Mounted at ``/webhooks/telegram/webhook`` when the ``VENTANILLA_TELEGRAM_*`` settings
-are present (see deploy/credentials.py). Unlike Rasa 3.6's own Telegram channel, this
+are present (see launcher/credentials.py). Unlike Rasa 3.6's own Telegram channel, this
 one:
 
 * refuses with 403, before reading the body, any POST whose
@@ -123,7 +123,9 @@ class TelegramInput(InputChannel):
 
     def get_output_channel(self) -> TelegramOutput:
         if self._output is None:
-            self._output = TelegramOutput(tg.build_bot(self.settings), PayloadRefs(self.store), self.settings.webhook_secret)
+            self._output = TelegramOutput(
+                tg.build_bot(self.settings), PayloadRefs(self.store), self.settings.webhook_secret
+            )
         return self._output
 
     def _secret_ok(self, request: Request) -> bool:
@@ -173,7 +175,9 @@ class TelegramInput(InputChannel):
             logger.exception("telegram: error while handling update %s", update_id)
             return "error"
 
-    async def _act(self, action: Action, update_id: int, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+    async def _act(
+        self, action: Action, update_id: int, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> str:
         output = self.get_output_channel()
         if action.callback_query_id:
             await output.answer_button(action.callback_query_id)

@@ -41,14 +41,20 @@ async def relay(client: httpx.AsyncClient, url: str, secret: str, update: dict[s
     delay = 1.0
     for attempt in range(1, RELAY_ATTEMPTS + 1):
         try:
-            response = await client.post(url, content=json.dumps(update), headers={SECRET_HEADER: secret, "Content-Type": "application/json"})
+            response = await client.post(
+                url, content=json.dumps(update), headers={SECRET_HEADER: secret, "Content-Type": "application/json"}
+            )
         except httpx.TransportError as error:
-            logger.warning("Rasa no responde en %s (%s); reintento %d en %.0f s", url, type(error).__name__, attempt, delay)
+            logger.warning(
+                "Rasa no responde en %s (%s); reintento %d en %.0f s", url, type(error).__name__, attempt, delay
+            )
         else:
             if response.status_code < 400:
                 return str(response.json().get("status", "ok"))
             if response.status_code < 500:
-                raise RelayRefused(f"Rasa respondió {response.status_code} en {url}: ¿el canal de Telegram está activo y el secreto coincide?")
+                raise RelayRefused(
+                    f"Rasa respondió {response.status_code} en {url}: ¿el canal de Telegram está activo y el secreto coincide?"
+                )
             logger.warning("Rasa respondió %d; reintento %d en %.0f s", response.status_code, attempt, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)

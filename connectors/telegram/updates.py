@@ -145,7 +145,19 @@ def classify(update: Update) -> Action:
 
 
 _AUDIO_KEYS = ("voice", "audio", "video_note")
-_MEDIA_KEYS = ("photo", "document", "video", "sticker", "animation", "contact", "poll", "dice", "game", "story", "paid_media")
+_MEDIA_KEYS = (
+    "photo",
+    "document",
+    "video",
+    "sticker",
+    "animation",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+)
 
 
 def classify_raw(raw: Mapping[str, Any]) -> Action:
@@ -156,7 +168,9 @@ def classify_raw(raw: Mapping[str, Any]) -> Action:
         if chat is None:
             return Action("ignore", reason="callback without a user")
         if query.get("data") is None:
-            return Action("ignore", str(chat), callback_query_id=str(query.get("id") or ""), reason="callback without data")
+            return Action(
+                "ignore", str(chat), callback_query_id=str(query.get("id") or ""), reason="callback without data"
+            )
         return Action("button", str(chat), data=str(query["data"]), callback_query_id=str(query.get("id") or ""))
     for key in ("message", "edited_message"):
         message = raw.get(key)

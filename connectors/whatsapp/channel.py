@@ -1,7 +1,7 @@
 """The WhatsApp Cloud API as a Rasa input and output channel.
 
 Mounted at ``/webhooks/whatsapp/webhook`` when the ``VENTANILLA_WHATSAPP_*`` settings
-are present (see deploy/credentials.py). The GET handshake echoes ``hub.challenge``
+are present (see launcher/credentials.py). The GET handshake echoes ``hub.challenge``
 when ``hub.verify_token`` matches; every POST must carry a valid
 ``X-Hub-Signature-256`` or it is refused with 403 before anything is read.
 
@@ -126,12 +126,18 @@ class WhatsAppOutput(OutputChannel):
         """Outside the 24-hour window: the configured template, with the text as parameter."""
         parameters = template_parameters(message)
         if not parameters:
-            logger.info("whatsapp: message without text outside the 24-hour window not sent (%s)", self._tag(recipient_id))
+            logger.info(
+                "whatsapp: message without text outside the 24-hour window not sent (%s)", self._tag(recipient_id)
+            )
             return
         assert self.settings.template_name is not None
         body = template_body(self.settings.template_name, self.settings.template_language, parameters)
         await self.graph.send(recipient_id, body)
-        logger.info("whatsapp: template %s sent to %s (outside the 24-hour window)", self.settings.template_name, self._tag(recipient_id))
+        logger.info(
+            "whatsapp: template %s sent to %s (outside the 24-hour window)",
+            self.settings.template_name,
+            self._tag(recipient_id),
+        )
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -233,7 +239,9 @@ class WhatsAppInput(InputChannel):
                 logger.exception("whatsapp: error while handling a webhook event")
         return counts
 
-    async def _inbound(self, event: Inbound, output: WhatsAppOutput, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    async def _inbound(
+        self, event: Inbound, output: WhatsAppOutput, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         await output.state.citizen_wrote(event.sender, event.timestamp)
         menu = await output.state.take_menu(event.sender)
         text: Optional[str] = None

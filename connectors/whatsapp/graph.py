@@ -30,7 +30,9 @@ REENGAGEMENT_REQUIRED = 131047
 class GraphError(Exception):
     """The Graph API refused a message (after retries, when they made sense)."""
 
-    def __init__(self, status: int, code: int, title: str, transient: bool = False, retry_after: Optional[float] = None) -> None:
+    def __init__(
+        self, status: int, code: int, title: str, transient: bool = False, retry_after: Optional[float] = None
+    ) -> None:
         super().__init__(f"Graph API {status}: error {code} {title}")
         self.status = status
         self.code = code

@@ -72,13 +72,20 @@ def _unique_by_payload(choices: Sequence[Choice]) -> list[Choice]:
     return unique
 
 
-async def _reply_buttons(text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder) -> list[dict[str, Any]]:
+async def _reply_buttons(
+    text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder
+) -> list[dict[str, Any]]:
     lead, body = _lead_and_body(text, BUTTON_BODY_LIMIT)
     buttons = [
         {"type": "reply", "reply": {"id": await encode(c.payload, REPLY_ID_LIMIT), "title": title}}
         for c, title in zip(choices, titles)
     ]
-    return lead + [{"type": "interactive", "interactive": {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}}]
+    return lead + [
+        {
+            "type": "interactive",
+            "interactive": {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}},
+        }
+    ]
 
 
 async def _list(text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ def verify_signature(raw_body: bytes, header: Optional[str], app_secret: str) ->
     if not header or not app_secret or not header.startswith(SIGNATURE_PREFIX):
         return False
     expected = hmac.new(app_secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()
-    given = header[len(SIGNATURE_PREFIX):].strip().lower()
+    given = header[len(SIGNATURE_PREFIX) :].strip().lower()
     return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace"))
 
 

@@ -34,8 +34,5 @@ class E5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         import numpy as np
 
-        parts = [
-            self._model.passage(list(texts[i : i + self._batch]))
-            for i in range(0, len(texts), self._batch)
-        ]
+        parts = [self._model.passage(list(texts[i : i + self._batch])) for i in range(0, len(texts), self._batch)]
         return normalize_rows(np.vstack(parts) if parts else np.zeros((0, self.dim)))

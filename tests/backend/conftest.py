@@ -19,7 +19,7 @@ from backend.db import create_schema, make_engine
 from backend.repository import NewCase, SqlCaseRepository, submission_key
 from backend.scratch_schema import scratch_schema
 from backend.settings import BackendSettings
-from deploy.stack import free_port
+from launcher.stack import free_port
 
 HASH_KEY = "test-hash-key-0123456789abcdef0123456789"
 SERVICE_TOKEN = "test-service-token-0123456789abcdef"
@@ -76,8 +76,15 @@ def repo(engine: Engine) -> SqlCaseRepository:
     return SqlCaseRepository(engine, hash_key=HASH_KEY)
 
 
-def new_case(n: int | str = 1, *, document: str = "30123456", sender: str = "sender-1", channel: str = "callback",
-             procedure: str = "certificado-residencia", notify: bool = True) -> NewCase:
+def new_case(
+    n: int | str = 1,
+    *,
+    document: str = "30123456",
+    sender: str = "sender-1",
+    channel: str = "callback",
+    procedure: str = "certificado-residencia",
+    notify: bool = True,
+) -> NewCase:
     """A valid submission; ``n`` makes its idempotency key unique."""
     return NewCase(
         procedure_id=procedure,
@@ -118,7 +125,10 @@ class ServedApp:
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(settings, **app_kwargs),  # type: ignore[arg-type]
-            host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

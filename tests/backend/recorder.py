@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from deploy.stack import free_port
+from launcher.stack import free_port
 
 
 @dataclass

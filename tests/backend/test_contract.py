@@ -86,7 +86,12 @@ def test_a_verified_citizen_sees_status_explanation_and_expected_date(subject: S
     code = subject.repo.open_case(unique_case(document="30123456"))
     view = subject.repo.status_for_citizen(code, "3456")
     assert view is not None
-    assert (view.code, view.procedure_id, view.status, view.label) == (code, "certificado-residencia", "recibido", "recibido")
+    assert (view.code, view.procedure_id, view.status, view.label) == (
+        code,
+        "certificado-residencia",
+        "recibido",
+        "recibido",
+    )
     assert "Recibimos su solicitud" in view.explanation
     assert view.expected_days == 2 and view.expected_date is not None and view.created_at is not None
 
@@ -128,7 +133,10 @@ def test_an_invalid_submission_is_refused(subject: Subject) -> None:
 def test_views_carry_no_hashes_or_channel_ids(subject: Subject) -> None:
     submission = unique_case(document="30123456")
     code = subject.repo.open_case(submission)
-    for view in [subject.repo.status_for_citizen(code, "3456"), *subject.repo.cases_for_citizen(submission.sender_id, "3456")]:
+    for view in [
+        subject.repo.status_for_citizen(code, "3456"),
+        *subject.repo.cases_for_citizen(submission.sender_id, "3456"),
+    ]:
         assert view is not None
         flat = " ".join(str(v) for v in asdict(view).values())
         assert not HEX64.search(flat) and submission.sender_id not in flat and "30123456" not in flat

@@ -27,7 +27,9 @@ RASA_TRACKER = Path(__file__).with_name("rasa_tracker.py")
 
 
 def _rasa(*args: str, stdin: str = "") -> str:
-    result = subprocess.run([str(RASA_PY), str(RASA_TRACKER), *args], input=stdin, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [str(RASA_PY), str(RASA_TRACKER), *args], input=stdin, capture_output=True, text=True, timeout=180
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 

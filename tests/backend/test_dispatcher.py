@@ -130,7 +130,12 @@ def test_rasa_down_delays_the_notification_but_does_not_lose_it(
     ],
 )
 def test_a_busy_conversation_is_not_interrupted(
-    repo: SqlCaseRepository, engine: Engine, database: Database, fake_rasa: FakeRasa, tracker: dict[str, object], reason: str
+    repo: SqlCaseRepository,
+    engine: Engine,
+    database: Database,
+    fake_rasa: FakeRasa,
+    tracker: dict[str, object],
+    reason: str,
 ) -> None:
     _changed_case(repo, engine)
     fake_rasa.tracker = tracker

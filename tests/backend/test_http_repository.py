@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from backend.http_repository import CaseServiceError, HttpCaseRepository
-from deploy.stack import free_port
+from launcher.stack import free_port
 from tests.backend.conftest import LiveBackend, new_case
 
 

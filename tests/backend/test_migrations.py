@@ -64,13 +64,9 @@ def test_upgrade_is_idempotent_and_downgrade_removes_everything(database: Databa
 
 def test_processes_starting_together_migrate_once(database: Database) -> None:
     """The backend and the action server both migrate at start-up, often at the same moment."""
-    code = (
-        "import sys; from backend.db import make_engine, create_schema; "
-        "create_schema(make_engine(sys.argv[1]))"
-    )
+    code = "import sys; from backend.db import make_engine, create_schema; create_schema(make_engine(sys.argv[1]))"
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, database.url], cwd=ROOT, stderr=subprocess.PIPE)
-        for _ in range(4)
+        subprocess.Popen([sys.executable, "-c", code, database.url], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(4)
     ]
     errors = [p.communicate(timeout=120)[1].decode(errors="replace") for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
@@ -123,7 +119,11 @@ def test_the_alembic_command_line_uses_the_settings(tmp_path: Path) -> None:
     env = {"VENTANILLA_DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
     alembic = Path(sys.executable).with_name("alembic")
     result = subprocess.run(
-        [str(alembic), "-c", "backend/alembic.ini", "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True
+        [str(alembic), "-c", "backend/alembic.ini", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     result = subprocess.run(

@@ -1,6 +1,6 @@
 """Acceptance: a status change made through the staff API reaches the citizen's channel once.
 
-The whole system runs for real (deploy.stack: backend with its dispatcher, action
+The whole system runs for real (launcher.stack: backend with its dispatcher, action
 server, Rasa with the trained test model). The "channel" is Rasa's callback channel
 (mounted because VENTANILLA_CALLBACK_URL is set): Rasa POSTs every bot message to a
 receiving server in this test. The citizen opens a case by talking to the callback
@@ -44,7 +44,9 @@ def receiver() -> Iterator[RecordingServer]:
 
 
 @pytest.fixture(scope="module")
-def notify_stack(test_model: Path, kb_index_dir: Path, receiver: RecordingServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def notify_stack(
+    test_model: Path, kb_index_dir: Path, receiver: RecordingServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     var_dir = tmp_path_factory.mktemp("notify-stack")
     env = {
         "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
@@ -129,10 +131,16 @@ def notifications_of(stack: Any, code: str) -> list[dict[str, Any]]:
 
 
 def notification_messages(receiver: RecordingServer, citizen: CallbackCitizen, code: str) -> list[dict[str, Any]]:
-    return [m for m in _messages_for(receiver, citizen.sender) if code in m.get("text", "") and "novedades" in m.get("text", "")]
+    return [
+        m
+        for m in _messages_for(receiver, citizen.sender)
+        if code in m.get("text", "") and "novedades" in m.get("text", "")
+    ]
 
 
-def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(notify_stack: Any, receiver: RecordingServer) -> None:
+def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(
+    notify_stack: Any, receiver: RecordingServer
+) -> None:
     citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
     code = open_case(citizen)
 
@@ -145,7 +153,9 @@ def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(notify
             timeout=30,
         )
         assert response.status_code == 200, response.text
-        wait_for(lambda: any(n["attempts"] >= 2 for n in notifications_of(notify_stack, code)), 60, "two failed attempts")
+        wait_for(
+            lambda: any(n["attempts"] >= 2 for n in notifications_of(notify_stack, code)), 60, "two failed attempts"
+        )
         [pending] = notifications_of(notify_stack, code)
         assert pending["state"] in ("pending", "in_progress") and pending["last_error"] == "HTTP 500"
     finally:
@@ -161,9 +171,16 @@ def test_status_change_reaches_the_channel_once_even_if_it_was_down_first(notify
 
     # A second change is a second notification, again exactly once.
     httpx.post(
-        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "aprobado"}, headers=OFFICER, timeout=30
+        f"{notify_stack.backend_url}/staff/cases/{code}/status",
+        json={"status": "aprobado"},
+        headers=OFFICER,
+        timeout=30,
     ).raise_for_status()
-    wait_for(lambda: [m for m in notification_messages(receiver, citizen, code) if "aprobado" in m["text"]], 60, "the second notification")
+    wait_for(
+        lambda: [m for m in notification_messages(receiver, citizen, code) if "aprobado" in m["text"]],
+        60,
+        "the second notification",
+    )
     time.sleep(2)
     assert len(notification_messages(receiver, citizen, code)) == 2
 
@@ -174,7 +191,10 @@ def test_a_citizen_in_the_middle_of_a_form_is_told_after_it(notify_stack: Any, r
     assert "qué trámite" in " ".join(m.get("text", "") for m in citizen.say("quiero iniciar otro trámite")).lower()
 
     httpx.post(
-        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "en_revision"}, headers=OFFICER, timeout=30
+        f"{notify_stack.backend_url}/staff/cases/{code}/status",
+        json={"status": "en_revision"},
+        headers=OFFICER,
+        timeout=30,
     ).raise_for_status()
     wait_for(
         lambda: any((n["last_error"] or "").startswith("deferred") for n in notifications_of(notify_stack, code)),
@@ -192,12 +212,17 @@ def test_a_citizen_in_the_middle_of_a_form_is_told_after_it(notify_stack: Any, r
     assert len(notification_messages(receiver, citizen, code)) == 1
 
 
-def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(notify_stack: Any, receiver: RecordingServer) -> None:
+def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(
+    notify_stack: Any, receiver: RecordingServer
+) -> None:
     citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
     code = open_case(citizen)
     receiver.fail_next, receiver.fail_status = 2, 503
     httpx.post(
-        f"{notify_stack.backend_url}/staff/cases/{code}/status", json={"status": "en_revision"}, headers=OFFICER, timeout=30
+        f"{notify_stack.backend_url}/staff/cases/{code}/status",
+        json={"status": "en_revision"},
+        headers=OFFICER,
+        timeout=30,
     ).raise_for_status()
     try:
         wait_for(lambda: notification_messages(receiver, citizen, code), 15, "the notification")

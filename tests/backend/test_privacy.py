@@ -23,7 +23,9 @@ BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.usefixtures("tracker_db")
 
 
-def _run(script: str, database: Database, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    script: str, database: Database, *args: str, stdin: str = "", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "VENTANILLA_DATABASE_URL": database.url,
@@ -48,7 +50,9 @@ def _citizen_with_two_cases(repo: SqlCaseRepository, engine: Engine) -> tuple[li
     return mine, other
 
 
-def test_export_gives_the_citizen_everything_we_hold(repo: SqlCaseRepository, engine: Engine, database: Database) -> None:
+def test_export_gives_the_citizen_everything_we_hold(
+    repo: SqlCaseRepository, engine: Engine, database: Database
+) -> None:
     mine, other = _citizen_with_two_cases(repo, engine)
     result = _run("ventanilla-privacy", database, "export", stdin="30123456\n")
     assert result.returncode == 0, result.stderr
@@ -56,7 +60,9 @@ def test_export_gives_the_citizen_everything_we_hold(repo: SqlCaseRepository, en
     assert sorted(c["codigo"] for c in data["tramites"]) == sorted(mine)
     first = next(c for c in data["tramites"] if c["codigo"] == mine[0])
     assert (first["nombre"], first["contacto"], first["identificador_en_el_canal"]) == (
-        "Ana María Pérez", "ana.perez@correo.com", "tg-ana"
+        "Ana María Pérez",
+        "ana.perez@correo.com",
+        "tg-ana",
     )
     assert [h["a"] for h in first["historial"]] == ["recibido", "en_revision"]
     assert first["notas"][0]["texto"] == "Ana llamó por teléfono"
@@ -88,7 +94,14 @@ def test_erase_removes_personal_data_and_keeps_anonymous_statistics(
     with Session(engine) as session:
         for code in mine:
             case = session.scalars(select(Case).where(Case.code == code)).one()
-            personal = (case.full_name, case.contact, case.document_hash, case.verification_hash, case.sender_hash, case.sender_id)
+            personal = (
+                case.full_name,
+                case.contact,
+                case.document_hash,
+                case.verification_hash,
+                case.sender_hash,
+                case.sender_id,
+            )
             assert personal == (None,) * 6
             assert case.anonymized_at is not None and case.procedure_id == "certificado-residencia"
             assert session.scalar(select(func.count()).where(CaseNote.case_id == case.id)) == 0

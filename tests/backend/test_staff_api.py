@@ -103,8 +103,15 @@ def test_listing_filters_and_paginates(client: TestClient, repo: SqlCaseReposito
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
     yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
     assert client.get("/staff/cases", params={"created_from": tomorrow}, headers=OFFICER).json()["total"] == 0
-    assert client.get("/staff/cases", params={"created_from": yesterday, "created_to": tomorrow}, headers=OFFICER).json()["total"] == 7
-    recent = client.get("/staff/cases", params={"updated_from": datetime.now(timezone.utc).isoformat()}, headers=OFFICER).json()
+    assert (
+        client.get("/staff/cases", params={"created_from": yesterday, "created_to": tomorrow}, headers=OFFICER).json()[
+            "total"
+        ]
+        == 7
+    )
+    recent = client.get(
+        "/staff/cases", params={"updated_from": datetime.now(timezone.utc).isoformat()}, headers=OFFICER
+    ).json()
     assert recent["total"] == 0
 
 
@@ -112,8 +119,12 @@ def test_listing_by_dates_uses_the_stored_dates(client: TestClient, repo: SqlCas
     old, new = _open(repo, 1), _open(repo, 2)
     engine = client.app.state.ventanilla.engine  # type: ignore[attr-defined]
     with Session(engine) as session, session.begin():
-        session.execute(update(Case).where(Case.code == old).values(created_at=datetime(2025, 3, 1, tzinfo=timezone.utc)))
-    march = client.get("/staff/cases", params={"created_from": "2025-03-01", "created_to": "2025-04-01"}, headers=OFFICER)
+        session.execute(
+            update(Case).where(Case.code == old).values(created_at=datetime(2025, 3, 1, tzinfo=timezone.utc))
+        )
+    march = client.get(
+        "/staff/cases", params={"created_from": "2025-03-01", "created_to": "2025-04-01"}, headers=OFFICER
+    )
     assert [c["code"] for c in march.json()["items"]] == [old]
     later = client.get("/staff/cases", params={"created_from": "2025-04-01T00:00:00Z"}, headers=OFFICER)
     assert [c["code"] for c in later.json()["items"]] == [new]
@@ -161,7 +172,10 @@ def test_changing_status_with_a_note_is_recorded_and_audited(client: TestClient,
     assert body["status"] == "en_revision"
     last = body["history"][-1]
     assert (last["from_status"], last["to_status"], last["changed_by"], last["note"]) == (
-        "recibido", "en_revision", "Olga Oficial", "Documentación completa"
+        "recibido",
+        "en_revision",
+        "Olga Oficial",
+        "Documentación completa",
     )
     audit = client.get("/staff/audit", params={"case": code}, headers=ADMIN).json()
     actions = [(e["actor"], e["action"]) for e in audit["items"]]
@@ -215,8 +229,15 @@ def test_bad_requests_get_clear_errors(
 def test_validation_errors_never_echo_submitted_values(client: TestClient) -> None:
     response = client.post(
         "/internal/cases",
-        json={"procedure_id": "x", "full_name": "Ana", "document_number": "30123456789012345678901234567890123456789XYZ",
-              "contact": "a@b.c", "channel": "telegram", "sender_id": "tg-1", "idempotency_key": "k"},
+        json={
+            "procedure_id": "x",
+            "full_name": "Ana",
+            "document_number": "30123456789012345678901234567890123456789XYZ",
+            "contact": "a@b.c",
+            "channel": "telegram",
+            "sender_id": "tg-1",
+            "idempotency_key": "k",
+        },
         headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
     )
     assert response.status_code == 422
@@ -241,7 +262,9 @@ def test_a_failed_notification_can_be_retried_by_an_admin(client: TestClient, re
 
 def test_the_openapi_document_describes_the_staff_api(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert {"/staff/cases", "/staff/cases/{code}", "/staff/cases/{code}/status", "/staff/cases/{code}/notes"} <= set(spec["paths"])
+    assert {"/staff/cases", "/staff/cases/{code}", "/staff/cases/{code}/status", "/staff/cases/{code}/notes"} <= set(
+        spec["paths"]
+    )
     assert "/internal/cases" in spec["paths"]
     schemas = str(spec["components"]["schemas"])
     assert "document_hash" not in schemas and "verification_hash" not in schemas and "sender_hash" not in schemas

@@ -118,10 +118,10 @@ def test_the_same_submission_twice_is_one_case(repo: SqlCaseRepository, engine: 
         assert session.scalar(select(func.count()).select_from(Case)) == 1
 
 
-@pytest.mark.parametrize(
-    "field", ["procedure_id", "full_name", "contact", "channel", "sender_id", "idempotency_key"]
-)
-def test_empty_or_oversized_fields_are_refused_before_writing(repo: SqlCaseRepository, engine: Engine, field: str) -> None:
+@pytest.mark.parametrize("field", ["procedure_id", "full_name", "contact", "channel", "sender_id", "idempotency_key"])
+def test_empty_or_oversized_fields_are_refused_before_writing(
+    repo: SqlCaseRepository, engine: Engine, field: str
+) -> None:
     from dataclasses import replace
 
     for bad in ("", "x" * 300):
@@ -278,7 +278,13 @@ def test_notifications_are_queued_only_for_channels_that_can_push_and_citizens_w
     opted_out = repo.open_case(new_case(3, channel="telegram", notify=False))
     for code in (pushes, rest, opted_out):
         with Session(engine) as session, session.begin():
-            casework.change_status(session, code=code, to_status="en_revision", note=None, actor="Olga", skip_channels={"rest"})
+            casework.change_status(
+                session, code=code, to_status="en_revision", note=None, actor="Olga", skip_channels={"rest"}
+            )
     with Session(engine) as session:
-        queued = session.execute(select(Case.code).join(NotificationOutbox, NotificationOutbox.case_id == Case.id)).scalars().all()
+        queued = (
+            session.execute(select(Case.code).join(NotificationOutbox, NotificationOutbox.case_id == Case.id))
+            .scalars()
+            .all()
+        )
     assert queued == [pushes]

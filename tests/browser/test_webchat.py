@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from deploy.webpage import make_server
+from launcher.webpage import make_server
 from tests.browser.proxy import TcpProxy, tcp_proxy
 from tests.conftest import IN_CI, ROOT
 
@@ -154,7 +154,9 @@ def test_widget_keyboard_conversation_with_source_buttons_and_reload(stack: Any,
     expect(widget.announcer).not_to_contain_text("El asistente dice: Fuente:")  # replaced, so not read out
 
     # The last group of options may be «¿Le sirvió esta respuesta?»: take the next-steps one.
-    options = page.get_by_role("group", name="Opciones").filter(has=page.get_by_role("button", name="Ver requisitos")).last
+    options = (
+        page.get_by_role("group", name="Opciones").filter(has=page.get_by_role("button", name="Ver requisitos")).last
+    )
     requirements = options.get_by_role("button", name="Ver requisitos")
     requirements.focus()
     page.keyboard.press("Enter")
@@ -228,7 +230,9 @@ def test_widget_keeps_the_conversation_across_a_network_drop(
     proxy.restore()
     expect(widget.status).to_contain_text("Conexión restablecida", timeout=REPLY_TIMEOUT_MS)
     expect(widget.sources).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
-    assert widget.sources.last.get_by_role("link").get_attribute("href").endswith("/tramites/licencia-conducir-renovacion")
+    assert (
+        widget.sources.last.get_by_role("link").get_attribute("href").endswith("/tramites/licencia-conducir-renovacion")
+    )
     assert widget.session_id() == session_id
     said = tracker_user_texts(stack, session_id)
     assert said.count(PASSPORT_QUESTION) == 1 and "cuanto sale renovar la licencia de conducir" in said, said
@@ -256,14 +260,18 @@ def test_widget_passes_axe_and_respects_reduced_motion(browser: Any, stack: Any)
         assert results["passes"], "axe-core no evaluó nada"
         contrast = next(rule for rule in results["passes"] if rule["id"] == "color-contrast")
         # axe-core names shadow-DOM nodes by their path from the host: it did look inside the widget.
-        assert any(node["target"][0] and isinstance(node["target"][0], list) for node in contrast["nodes"]), contrast["nodes"][:3]
+        assert any(node["target"][0] and isinstance(node["target"][0], list) for node in contrast["nodes"]), contrast[
+            "nodes"
+        ][:3]
 
         assert widget.dialog.evaluate("el => getComputedStyle(el).animationName") == "none"
         assert page.locator(".vw-dot").first.evaluate("el => getComputedStyle(el).animationName") == "none"
         widget.input.focus()
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Tab")  # keyboard focus: :focus-visible applies
-        outline = widget.input.evaluate("el => [getComputedStyle(el).outlineStyle, parseFloat(getComputedStyle(el).outlineWidth)]")
+        outline = widget.input.evaluate(
+            "el => [getComputedStyle(el).outlineStyle, parseFloat(getComputedStyle(el).outlineWidth)]"
+        )
         assert outline[0] == "solid" and outline[1] >= 2, outline
         assert not tab.errors
     finally:

@@ -1,6 +1,6 @@
 """One Ventanilla stack with the Telegram and WhatsApp channels pointed at fake APIs.
 
-The stack is started exactly as ``make run`` starts it (deploy.stack.Stack renders the
+The stack is started exactly as ``make run`` starts it (launcher.stack.Stack renders the
 credentials from the environment), with the channel settings aimed at fake Bot API
 and Graph API servers on localhost. It is started once for all channel tests.
 """
@@ -83,7 +83,11 @@ def channel_env(fake_telegram: FakeTelegram, fake_graph: FakeGraph) -> dict[str,
 
 @pytest.fixture(scope="session")
 def channel_stack(
-    test_model: Path, kb_index_dir: Path, fake_telegram: FakeTelegram, fake_graph: FakeGraph, tmp_path_factory: pytest.TempPathFactory
+    test_model: Path,
+    kb_index_dir: Path,
+    fake_telegram: FakeTelegram,
+    fake_graph: FakeGraph,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Any]:
     env = {"VENTANILLA_REDIS_URL": "", **channel_env(fake_telegram, fake_graph)}
     marks = (fake_telegram.mark(), fake_graph.mark())
@@ -96,7 +100,9 @@ def channel_stack(
 # --- talking to the stack ----------------------------------------------------------------
 
 
-def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict[str, str]] = None) -> tuple[int, bytes]:
+def http(
+    method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict[str, str]] = None
+) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=90) as response:
@@ -105,7 +111,9 @@ def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[
         return error.code, error.read()
 
 
-def post_telegram(stack: Any, update: dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET) -> tuple[int, dict[str, Any]]:
+def post_telegram(
+    stack: Any, update: dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET
+) -> tuple[int, dict[str, Any]]:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -113,7 +121,14 @@ def post_telegram(stack: Any, update: dict[str, Any], secret: Optional[str] = TE
     return status, json.loads(body or b"{}")
 
 
-def post_whatsapp(stack: Any, payload: Any, *, secret: str = WA_APP_SECRET, signature: Optional[str] = "auto", raw: Optional[bytes] = None) -> tuple[int, dict[str, Any]]:
+def post_whatsapp(
+    stack: Any,
+    payload: Any,
+    *,
+    secret: str = WA_APP_SECRET,
+    signature: Optional[str] = "auto",
+    raw: Optional[bytes] = None,
+) -> tuple[int, dict[str, Any]]:
     data = raw if raw is not None else json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"}
     if signature == "auto":
@@ -131,14 +146,18 @@ def bot_says(stack: Any, sender: str, channel: str, text: str, **data: Any) -> N
     """Makes Rasa send a bot message through ``channel``'s output channel, the way
     notifications and other proactive messages reach it (Rasa's HTTP API)."""
     event = {"event": "bot", "text": text, "data": data, "timestamp": time.time()}
-    query = urllib.parse.urlencode({"output_channel": channel, "execute_side_effects": "true", "token": stack.rasa_token})
+    query = urllib.parse.urlencode(
+        {"output_channel": channel, "execute_side_effects": "true", "token": stack.rasa_token}
+    )
     url = f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker/events?{query}"
     status, body = http("POST", url, json.dumps([event]).encode(), {"Content-Type": "application/json"})
     assert status == 200, body[:500]
 
 
 def tracker(stack: Any, sender: str) -> dict[str, Any]:
-    status, body = http("GET", f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker?token={stack.rasa_token}")
+    status, body = http(
+        "GET", f"{stack.rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker?token={stack.rasa_token}"
+    )
     assert status == 200
     return json.loads(body)
 
@@ -152,7 +171,10 @@ def wa_message(wa_id: str, message: dict[str, Any], message_id: Optional[str] = 
         "contacts": [{"profile": {"name": "Vecina"}, "wa_id": wa_id}],
         "messages": [message],
     }
-    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"value": value, "field": "messages"}]}],
+    }
 
 
 def wa_text(wa_id: str, text: str, message_id: Optional[str] = None) -> dict[str, Any]:
@@ -161,7 +183,13 @@ def wa_text(wa_id: str, text: str, message_id: Optional[str] = None) -> dict[str
 
 def tg_text(chat_id: int, text: str, update_id: Optional[int] = None) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "Vecina"}
-    message = {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private", "first_name": "Vecina"}, "from": user, "text": text}
+    message = {
+        "message_id": 1,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private", "first_name": "Vecina"},
+        "from": user,
+        "text": text,
+    }
     return {"update_id": update_id or next_update_id(), "message": message}
 
 
@@ -171,7 +199,12 @@ def tg_press(chat_id: int, data: str, *, inline: bool = False) -> dict[str, Any]
     if inline:
         query["inline_message_id"] = "AAAAinline"
     else:
-        query["message"] = {"message_id": 7, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "text": "¿Qué más quiere hacer?"}
+        query["message"] = {
+            "message_id": 7,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": "¿Qué más quiere hacer?",
+        }
     return {"update_id": next_update_id(), "callback_query": query}
 
 

@@ -120,7 +120,9 @@ class FakeServer:
         with self._lock:
             return len(self.requests)
 
-    def since(self, mark: int, api_method: Optional[str] = None, where: Optional[Callable[[Recorded], bool]] = None) -> list[Recorded]:
+    def since(
+        self, mark: int, api_method: Optional[str] = None, where: Optional[Callable[[Recorded], bool]] = None
+    ) -> list[Recorded]:
         with self._lock:
             found = self.requests[mark:]
         return [r for r in found if (api_method is None or r.api_method == api_method) and (where is None or where(r))]
@@ -139,14 +141,39 @@ class FakeTelegram(FakeServer):
         body = request.body
         if method in ("sendMessage", "sendPhoto"):
             chat_id = int(body.get("chat_id", 0))
-            message = {"message_id": next(self._ids), "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}}
+            message = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+            }
             if "text" in body:
                 message["text"] = body["text"]
             return Reply(200, {"ok": True, "result": message})
         if method == "getMe":
-            return Reply(200, {"ok": True, "result": {"id": 123456, "is_bot": True, "first_name": "Ventanilla", "username": "ventanilla_test_bot"}})
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "result": {
+                        "id": 123456,
+                        "is_bot": True,
+                        "first_name": "Ventanilla",
+                        "username": "ventanilla_test_bot",
+                    },
+                },
+            )
         if method == "getWebhookInfo":
-            return Reply(200, {"ok": True, "result": {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.pending_updates)}})
+            return Reply(
+                200,
+                {
+                    "ok": True,
+                    "result": {
+                        "url": "",
+                        "has_custom_certificate": False,
+                        "pending_update_count": len(self.pending_updates),
+                    },
+                },
+            )
         if method == "getUpdates":
             offset = int(body.get("offset") or 0)
             with self._lock:
@@ -168,12 +195,27 @@ class FakeGraph(FakeServer):
     def respond(self, request: Recorded) -> Reply:
         if request.method == "POST" and request.api_method == "messages":
             to = str(request.body.get("to"))
-            return Reply(200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": f"wamid.fake{next(self._ids)}"}]})
+            return Reply(
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": to}],
+                    "messages": [{"id": f"wamid.fake{next(self._ids)}"}],
+                },
+            )
         return Reply(404, {"error": {"message": "Unknown path", "code": 100}})
 
 
 def telegram_rate_limited(retry_after: int) -> Reply:
-    return Reply(429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}", "parameters": {"retry_after": retry_after}})
+    return Reply(
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {retry_after}",
+            "parameters": {"retry_after": retry_after},
+        },
+    )
 
 
 def telegram_server_error() -> Reply:
@@ -182,4 +224,6 @@ def telegram_server_error() -> Reply:
 
 def graph_error(status: int, code: int, message: str, retry_after: Optional[int] = None) -> Reply:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return Reply(status, {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "x"}}, headers)
+    return Reply(
+        status, {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "x"}}, headers
+    )

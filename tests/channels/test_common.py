@@ -100,7 +100,9 @@ def test_payload_references_round_trip_and_expire() -> None:
         assert await refs.decode(token) == long
         assert await refs.decode(short) == short
         tricky = "ref:not-a-reference"
-        assert (await refs.encode(tricky, 64)).startswith(REF_PREFIX) and await refs.decode(await refs.encode(tricky, 64)) == tricky
+        assert (await refs.encode(tricky, 64)).startswith(REF_PREFIX) and await refs.decode(
+            await refs.encode(tricky, 64)
+        ) == tricky
         now[0] = 101
         assert await refs.decode(token) is None
 

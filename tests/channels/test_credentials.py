@@ -8,9 +8,12 @@ import pytest
 import yaml
 
 from connectors.common.config import ChannelConfigError
-from deploy.credentials import TELEGRAM_CHANNEL, WHATSAPP_CHANNEL, channel_credentials, write_credentials
+from launcher.credentials import TELEGRAM_CHANNEL, WHATSAPP_CHANNEL, channel_credentials, write_credentials
 
-TELEGRAM = {"VENTANILLA_TELEGRAM_BOT_TOKEN": "123456:secret-token", "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "webhook-secret"}
+TELEGRAM = {
+    "VENTANILLA_TELEGRAM_BOT_TOKEN": "123456:secret-token",
+    "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "webhook-secret",
+}
 WHATSAPP = {
     "VENTANILLA_WHATSAPP_ACCESS_TOKEN": "EAAG-access-token",
     "VENTANILLA_WHATSAPP_APP_SECRET": "app-secret",

@@ -77,7 +77,11 @@ def test_every_example_update_is_handled_or_ignored(channel_stack: Any, fake_tel
             assert replies, f"{name}: nothing was sent back"
             assert all(r.body["parse_mode"] == "HTML" for r in replies)
     # the chat type Telegram left out was filled in: the "/start" reached the bot as a greeting
-    assert any(e.get("parse_data", {}).get("intent", {}).get("name") == "greet" for e in tracker(channel_stack, "1111111")["events"] if e["event"] == "user")
+    assert any(
+        e.get("parse_data", {}).get("intent", {}).get("name") == "greet"
+        for e in tracker(channel_stack, "1111111")["events"]
+        if e["event"] == "user"
+    )
 
 
 def test_buttons_become_an_inline_keyboard(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
@@ -86,7 +90,12 @@ def test_buttons_become_an_inline_keyboard(channel_stack: Any, fake_telegram: Fa
     bot_says(channel_stack, str(chat), "telegram", "¿Qué necesita?", buttons=MENU_BUTTONS)
     [sent] = sent_to(fake_telegram, mark, chat)
     assert sent.path == "/bot123456:TEST-token_for-tests/sendMessage"
-    assert sent.body == {"chat_id": str(chat), "text": "¿Qué necesita?", "parse_mode": "HTML", "reply_markup": MENU_KEYBOARD}
+    assert sent.body == {
+        "chat_id": str(chat),
+        "text": "¿Qué necesita?",
+        "parse_mode": "HTML",
+        "reply_markup": MENU_KEYBOARD,
+    }
 
 
 def test_start_is_a_greeting(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
@@ -96,10 +105,16 @@ def test_start_is_a_greeting(channel_stack: Any, fake_telegram: FakeTelegram) ->
     assert (status, body["status"]) == (200, "processed")
     assert intent_of(last_user(channel_stack, str(chat))) == "greet"
     replies = sent_to(fake_telegram, mark, chat)
-    assert replies[0].body == {"chat_id": str(chat), "text": html.escape(domain_response("utter_greet")["text"], quote=False), "parse_mode": "HTML"}
+    assert replies[0].body == {
+        "chat_id": str(chat),
+        "text": html.escape(domain_response("utter_greet")["text"], quote=False),
+        "parse_mode": "HTML",
+    }
 
 
-def test_press_on_an_inline_message_without_message_is_answered(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
+def test_press_on_an_inline_message_without_message_is_answered(
+    channel_stack: Any, fake_telegram: FakeTelegram
+) -> None:
     chat = new_chat_id()
     mark = fake_telegram.mark()
     press = tg_press(chat, "/help", inline=True)
@@ -124,14 +139,23 @@ def test_long_payloads_travel_as_references_and_come_back(channel_stack: Any, fa
     assert len(requirements.encode()) > 64
     mark = fake_telegram.mark()
     bot_says(
-        channel_stack, str(chat), "telegram", "¿Qué más quiere hacer?",
-        buttons=[{"title": "Ver requisitos", "payload": requirements}, {"title": "Hablar con una persona", "payload": "/human_handoff"}],
+        channel_stack,
+        str(chat),
+        "telegram",
+        "¿Qué más quiere hacer?",
+        buttons=[
+            {"title": "Ver requisitos", "payload": requirements},
+            {"title": "Hablar con una persona", "payload": "/human_handoff"},
+        ],
     )
     [offer] = sent_to(fake_telegram, mark, chat)
     keyboard = offer.body["reply_markup"]["inline_keyboard"]
     reference = keyboard[0][0]["callback_data"]
     assert reference.startswith("ref:") and len(reference.encode()) <= 64
-    assert keyboard == [[{"text": "Ver requisitos", "callback_data": reference}], [{"text": "Hablar con una persona", "callback_data": "/human_handoff"}]]
+    assert keyboard == [
+        [{"text": "Ver requisitos", "callback_data": reference}],
+        [{"text": "Hablar con una persona", "callback_data": "/human_handoff"}],
+    ]
 
     mark = fake_telegram.mark()
     status, body = post_telegram(channel_stack, tg_press(chat, reference))
@@ -139,7 +163,10 @@ def test_long_payloads_travel_as_references_and_come_back(channel_stack: Any, fa
     latest = last_user(channel_stack, str(chat))
     assert latest["text"] == requirements  # the press reached Rasa as the full payload
     assert intent_of(latest) == "ask_procedure"
-    assert {e["entity"]: e["value"] for e in latest["parse_data"]["entities"]} == {"procedure": "licencia-conducir-renovacion", "kb_section": "requirements"}
+    assert {e["entity"]: e["value"] for e in latest["parse_data"]["entities"]} == {
+        "procedure": "licencia-conducir-renovacion",
+        "kb_section": "requirements",
+    }
     assert sent_to(fake_telegram, mark, chat)  # and the bot answered
     assert len(fake_telegram.since(mark, "answerCallbackQuery")) == 1
 
@@ -155,7 +182,9 @@ def test_expired_button_gets_a_polite_reply(channel_stack: Any, fake_telegram: F
 
 
 @pytest.mark.parametrize("secret", [None, "", "wrong-secret", "test-webhook-secret_12", "test-webhook-secret_1234"])
-def test_missing_or_wrong_secret_is_refused_without_processing(channel_stack: Any, fake_telegram: FakeTelegram, secret: Any) -> None:
+def test_missing_or_wrong_secret_is_refused_without_processing(
+    channel_stack: Any, fake_telegram: FakeTelegram, secret: Any
+) -> None:
     chat = new_chat_id()
     update = tg_text(chat, "hola")
     mark = fake_telegram.mark()
@@ -235,7 +264,9 @@ def test_failed_sends_never_become_a_5xx(channel_stack: Any, fake_telegram: Fake
     assert status == 200 and body["status"] == "error"
 
 
-def test_updates_python_telegram_bot_cannot_parse_are_still_handled(channel_stack: Any, fake_telegram: FakeTelegram) -> None:
+def test_updates_python_telegram_bot_cannot_parse_are_still_handled(
+    channel_stack: Any, fake_telegram: FakeTelegram
+) -> None:
     chat = new_chat_id()
     odd = tg_text(chat, "hola")
     odd["message"]["date"] = "ayer"  # not a Unix time: python-telegram-bot's types refuse it

@@ -27,7 +27,9 @@ def run(module: str, *args: str, fake: FakeTelegram, timeout: float = 120) -> su
         "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
         "VENTANILLA_TELEGRAM_API_BASE_URL": fake.url,
     }
-    return subprocess.run([str(RASA_PY), "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(RASA_PY), "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_setup_webhook_registers_the_secret(fake_telegram: FakeTelegram) -> None:
@@ -49,7 +51,9 @@ def test_setup_webhook_registers_the_secret(fake_telegram: FakeTelegram) -> None
 
 def test_setup_webhook_refuses_plain_http(fake_telegram: FakeTelegram) -> None:
     mark = fake_telegram.mark()
-    result = run("connectors.telegram.setup_webhook", "http://chat.example.gob/webhooks/telegram/webhook", fake=fake_telegram)
+    result = run(
+        "connectors.telegram.setup_webhook", "http://chat.example.gob/webhooks/telegram/webhook", fake=fake_telegram
+    )
     assert result.returncode == 2 and "https://" in result.stderr
     assert fake_telegram.since(mark, "setWebhook") == []
 

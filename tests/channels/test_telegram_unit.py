@@ -25,7 +25,14 @@ def test_text_is_escaped_for_html_and_split_under_the_limit() -> None:
 
 def test_plan_of_a_message_with_buttons_image_and_source_chip() -> None:
     buttons = [{"title": "Sí", "payload": "/affirm"}, {"title": "Sitio", "url": "https://example.org"}]
-    steps = plan({"text": "¿Le sirvió?", "buttons": buttons, "image": "https://example.org/a.png", "custom": {"type": "kb_answer"}})
+    steps = plan(
+        {
+            "text": "¿Le sirvió?",
+            "buttons": buttons,
+            "image": "https://example.org/a.png",
+            "custom": {"type": "kb_answer"},
+        }
+    )
     assert steps == [
         TextPlan("¿Le sirvió?", [Choice("Sí", "/affirm"), Choice("Sitio", "Sitio", "https://example.org")]),
         PhotoPlan("https://example.org/a.png"),
@@ -47,13 +54,19 @@ def test_keyboard_has_one_button_per_row() -> None:
 def test_settings() -> None:
     assert TelegramSettings.from_env({}) is None
     settings = TelegramSettings.from_env(
-        {"VENTANILLA_TELEGRAM_BOT_TOKEN": "123:abc-DEF", "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "s3cret_-x", "VENTANILLA_TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/"}
+        {
+            "VENTANILLA_TELEGRAM_BOT_TOKEN": "123:abc-DEF",
+            "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "s3cret_-x",
+            "VENTANILLA_TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/",
+        }
     )
     assert settings is not None
     assert settings.bot_id == "123" and settings.bot_base_url == "http://127.0.0.1:9/bot"
     with pytest.raises(ChannelConfigError, match="WEBHOOK_SECRET"):
         TelegramSettings.from_env({"VENTANILLA_TELEGRAM_BOT_TOKEN": "123:abc"})
     with pytest.raises(ChannelConfigError, match="1 a 256"):
-        TelegramSettings.from_env({"VENTANILLA_TELEGRAM_BOT_TOKEN": "123:abc", "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "con espacios"})
+        TelegramSettings.from_env(
+            {"VENTANILLA_TELEGRAM_BOT_TOKEN": "123:abc", "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "con espacios"}
+        )
     with pytest.raises(ChannelConfigError, match="BotFather"):
         TelegramSettings.from_env({"VENTANILLA_TELEGRAM_BOT_TOKEN": "abc", "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": "x"})

@@ -77,7 +77,9 @@ def user_texts(stack: Any, sender: str) -> list[str]:
 
 def test_verification_handshake(channel_stack: Any) -> None:
     url = f"{channel_stack.rasa_url}/webhooks/whatsapp/webhook"
-    ok = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    ok = urllib.parse.urlencode(
+        {"hub.mode": "subscribe", "hub.verify_token": WA_VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
     assert http("GET", f"{url}?{ok}") == (200, b"1158201444")
     wrong = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1158201444"})
     assert http("GET", f"{url}?{wrong}")[0] == 403
@@ -85,7 +87,9 @@ def test_verification_handshake(channel_stack: Any) -> None:
     assert http("GET", f"{url}?{no_mode}")[0] == 403
 
 
-@pytest.mark.parametrize("case", ["tampered body", "wrong secret", "missing header", "sha1 signature", "signature vector"])
+@pytest.mark.parametrize(
+    "case", ["tampered body", "wrong secret", "missing header", "sha1 signature", "signature vector"]
+)
 def test_bad_signatures_are_refused_without_processing(channel_stack: Any, fake_graph: FakeGraph, case: str) -> None:
     wa_id = new_wa_id()
     body = wa_text(wa_id, "hola")
@@ -165,7 +169,10 @@ def test_greeting_is_answered(channel_stack: Any, fake_graph: FakeGraph) -> None
     greeting = sent_to(fake_graph, mark, wa_id)[0]
     assert greeting.path == f"/v23.0/{WA_PHONE_ID}/messages"
     assert greeting.headers["Authorization"] == "Bearer EAA-test-access-token"
-    assert content(greeting) == {"type": "text", "text": {"body": domain_response("utter_greet")["text"], "preview_url": False}}
+    assert content(greeting) == {
+        "type": "text",
+        "text": {"body": domain_response("utter_greet")["text"], "preview_url": False},
+    }
 
 
 def test_up_to_three_choices_become_reply_buttons(channel_stack: Any, fake_graph: FakeGraph) -> None:
@@ -180,26 +187,68 @@ def test_up_to_three_choices_become_reply_buttons(channel_stack: Any, fake_graph
 def test_button_and_list_replies_reach_the_bot_as_payloads(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     mark = fake_graph.mark()
-    post_whatsapp(channel_stack, wa_message(wa_id, {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "/help", "title": "Ayuda"}}}))
+    post_whatsapp(
+        channel_stack,
+        wa_message(
+            wa_id,
+            {
+                "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": "/help", "title": "Ayuda"}},
+            },
+        ),
+    )
     assert intent_of(last_user(channel_stack, wa_id)) == "help"
     assert sent_to(fake_graph, mark, wa_id)  # answered
-    post_whatsapp(channel_stack, wa_message(wa_id, {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "/greet", "title": "Hola"}}}))
+    post_whatsapp(
+        channel_stack,
+        wa_message(
+            wa_id,
+            {
+                "type": "interactive",
+                "interactive": {"type": "list_reply", "list_reply": {"id": "/greet", "title": "Hola"}},
+            },
+        ),
+    )
     assert intent_of(last_user(channel_stack, wa_id)) == "greet"
 
 
 def test_four_to_ten_choices_become_a_list(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
-    titles = ["Pasaporte", "Renovación de licencia de conducir", "Partida de nacimiento", "Certificado de residencia", "Multas de tránsito"]
+    titles = [
+        "Pasaporte",
+        "Renovación de licencia de conducir",
+        "Partida de nacimiento",
+        "Certificado de residencia",
+        "Multas de tránsito",
+    ]
     mark = fake_graph.mark()
-    bot_says(channel_stack, wa_id, "whatsapp", "¿Se refería a alguno de estos trámites?", buttons=[{"title": t, "payload": f"/ask_procedure{i}"} for i, t in enumerate(titles)])
+    bot_says(
+        channel_stack,
+        wa_id,
+        "whatsapp",
+        "¿Se refería a alguno de estos trámites?",
+        buttons=[{"title": t, "payload": f"/ask_procedure{i}"} for i, t in enumerate(titles)],
+    )
     [sent] = sent_to(fake_graph, mark, wa_id)
     assert content(sent) == {
         "type": "template",
-        "template": {"name": WA_TEMPLATE, "language": {"code": "es"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "¿Se refería a alguno de estos trámites?"}]}]},
+        "template": {
+            "name": WA_TEMPLATE,
+            "language": {"code": "es"},
+            "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": "¿Se refería a alguno de estos trámites?"}]}
+            ],
+        },
     }  # this citizen never wrote: outside the 24-hour window only the template may go
     post_whatsapp(channel_stack, wa_text(wa_id, "hola"))  # now the window is open
     mark = fake_graph.mark()
-    bot_says(channel_stack, wa_id, "whatsapp", "¿Se refería a alguno de estos trámites?", buttons=[{"title": t, "payload": f"/ask_procedure{i}"} for i, t in enumerate(titles)])
+    bot_says(
+        channel_stack,
+        wa_id,
+        "whatsapp",
+        "¿Se refería a alguno de estos trámites?",
+        buttons=[{"title": t, "payload": f"/ask_procedure{i}"} for i, t in enumerate(titles)],
+    )
     [sent] = sent_to(fake_graph, mark, wa_id)
     assert content(sent) == {
         "type": "interactive",
@@ -212,9 +261,17 @@ def test_four_to_ten_choices_become_a_list(channel_stack: Any, fake_graph: FakeG
                     {
                         "rows": [
                             {"id": "/ask_procedure0", "title": "Pasaporte"},
-                            {"id": "/ask_procedure1", "title": "Renovación de licencia…", "description": "Renovación de licencia de conducir"},
+                            {
+                                "id": "/ask_procedure1",
+                                "title": "Renovación de licencia…",
+                                "description": "Renovación de licencia de conducir",
+                            },
                             {"id": "/ask_procedure2", "title": "Partida de nacimiento"},
-                            {"id": "/ask_procedure3", "title": "Certificado de…", "description": "Certificado de residencia"},
+                            {
+                                "id": "/ask_procedure3",
+                                "title": "Certificado de…",
+                                "description": "Certificado de residencia",
+                            },
                             {"id": "/ask_procedure4", "title": "Multas de tránsito"},
                         ]
                     }
@@ -227,7 +284,9 @@ def test_four_to_ten_choices_become_a_list(channel_stack: Any, fake_graph: FakeG
 def test_more_choices_become_a_numbered_menu_answered_by_number(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     post_whatsapp(channel_stack, wa_text(wa_id, "hola"))
-    buttons = [{"title": f"Trámite número {i}", "payload": "/help" if i == 2 else f"/ask_procedure{i}"} for i in range(1, 13)]
+    buttons = [
+        {"title": f"Trámite número {i}", "payload": "/help" if i == 2 else f"/ask_procedure{i}"} for i in range(1, 13)
+    ]
     mark = fake_graph.mark()
     bot_says(channel_stack, wa_id, "whatsapp", "Elija un trámite:", buttons=buttons)
     [menu] = sent_to(fake_graph, mark, wa_id)
@@ -246,7 +305,9 @@ def test_more_choices_become_a_numbered_menu_answered_by_number(channel_stack: A
 def test_long_text_is_split(channel_stack: Any, fake_graph: FakeGraph) -> None:
     wa_id = new_wa_id()
     post_whatsapp(channel_stack, wa_text(wa_id, "hola"))
-    text = " ".join(f"Paso {i}: presente el formulario y la copia del documento." for i in range(120))  # ~7000 characters
+    text = " ".join(
+        f"Paso {i}: presente el formulario y la copia del documento." for i in range(120)
+    )  # ~7000 characters
     mark = fake_graph.mark()
     bot_says(channel_stack, wa_id, "whatsapp", text)
     parts = [content(r) for r in sent_to(fake_graph, mark, wa_id)]
@@ -254,9 +315,17 @@ def test_long_text_is_split(channel_stack: Any, fake_graph: FakeGraph) -> None:
     assert " ".join(p["text"]["body"] for p in parts).split() == text.split()
 
 
-def test_location_becomes_a_user_message_and_media_get_a_polite_reply(channel_stack: Any, fake_graph: FakeGraph) -> None:
+def test_location_becomes_a_user_message_and_media_get_a_polite_reply(
+    channel_stack: Any, fake_graph: FakeGraph
+) -> None:
     wa_id = new_wa_id()
-    post_whatsapp(channel_stack, wa_message(wa_id, {"type": "location", "location": {"latitude": -34.6037, "longitude": -58.3816, "name": "Municipalidad"}}))
+    post_whatsapp(
+        channel_stack,
+        wa_message(
+            wa_id,
+            {"type": "location", "location": {"latitude": -34.6037, "longitude": -58.3816, "name": "Municipalidad"}},
+        ),
+    )
     latest = last_user(channel_stack, wa_id)
     assert latest["text"] == "Ubicación compartida: Municipalidad"
     assert latest["metadata"]["location"] == {"latitude": -34.6037, "longitude": -58.3816, "name": "Municipalidad"}
@@ -265,7 +334,19 @@ def test_location_becomes_a_user_message_and_media_get_a_polite_reply(channel_st
     [reply] = sent_to(fake_graph, mark, wa_id)
     assert content(reply) == {"type": "text", "text": {"body": messages.ONLY_TEXT, "preview_url": False}}
     mark = fake_graph.mark()
-    post_whatsapp(channel_stack, wa_message(wa_id, {"type": "interactive", "interactive": {"type": "button_reply", "button_reply": {"id": "ref:AAAAAAAAAAAAAAAAAAAAAA", "title": "x"}}}))
+    post_whatsapp(
+        channel_stack,
+        wa_message(
+            wa_id,
+            {
+                "type": "interactive",
+                "interactive": {
+                    "type": "button_reply",
+                    "button_reply": {"id": "ref:AAAAAAAAAAAAAAAAAAAAAA", "title": "x"},
+                },
+            },
+        ),
+    )
     [reply] = sent_to(fake_graph, mark, wa_id)
     assert content(reply)["text"]["body"] == messages.EXPIRED_OPTION
 
@@ -312,17 +393,31 @@ def test_outside_the_window_notifications_use_the_template(channel_stack: Any, f
         "template": {
             "name": WA_TEMPLATE,
             "language": {"code": "es"},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Hay novedades en su trámite EXP-2026-000123: ahora está «aprobado». · Toque «Ver estado»."}]}],
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {
+                            "type": "text",
+                            "text": "Hay novedades en su trámite EXP-2026-000123: ahora está «aprobado». · Toque «Ver estado».",
+                        }
+                    ],
+                }
+            ],
         },
     }
 
 
-def test_a_citizen_who_wrote_gets_free_form_and_a_refusal_falls_back_to_the_template(channel_stack: Any, fake_graph: FakeGraph) -> None:
+def test_a_citizen_who_wrote_gets_free_form_and_a_refusal_falls_back_to_the_template(
+    channel_stack: Any, fake_graph: FakeGraph
+) -> None:
     wa_id = new_wa_id()
     post_whatsapp(channel_stack, wa_text(wa_id, "hola"))
     mark = fake_graph.mark()
     bot_says(channel_stack, wa_id, "whatsapp", "Su trámite fue aprobado.")
-    assert [content(r) for r in sent_to(fake_graph, mark, wa_id)] == [{"type": "text", "text": {"body": "Su trámite fue aprobado.", "preview_url": False}}]
+    assert [content(r) for r in sent_to(fake_graph, mark, wa_id)] == [
+        {"type": "text", "text": {"body": "Su trámite fue aprobado.", "preview_url": False}}
+    ]
     # Meta says the window closed after all (error 131047): the template goes instead
     fake_graph.fail_next("messages", graph_error(400, 131047, "Re-engagement message"))
     mark = fake_graph.mark()
@@ -334,7 +429,10 @@ def test_notification_through_trigger_intent(channel_stack: Any, fake_graph: Fak
     """How the backend's dispatcher notifies: Rasa's trigger_intent with output_channel."""
     wa_id = new_wa_id()
     mark = fake_graph.mark()
-    body = {"name": "case_status_changed", "entities": {"notified_case_code": "EXP-2026-000123", "notified_status": "aprobado"}}
+    body = {
+        "name": "case_status_changed",
+        "entities": {"notified_case_code": "EXP-2026-000123", "notified_status": "aprobado"},
+    }
     url = f"{channel_stack.rasa_url}/conversations/{wa_id}/trigger_intent?output_channel=whatsapp&token={channel_stack.rasa_token}"
     status, reply = http("POST", url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     assert status == 200, reply[:300]

@@ -76,7 +76,12 @@ def test_every_fixture_is_read_without_errors() -> None:
 
 def test_text_button_list_and_location_become_messages() -> None:
     text = read_webhook(examples("message.json")["text"], PHONE_ID)[0]
-    assert isinstance(text, Inbound) and text.text == "Body Text" and text.sender == "972987654321" and text.message_id == "wamid.xyzxyz"
+    assert (
+        isinstance(text, Inbound)
+        and text.text == "Body Text"
+        and text.sender == "972987654321"
+        and text.message_id == "wamid.xyzxyz"
+    )
     button = read_webhook(examples("callback_button.json")["button"], PHONE_ID)[0]
     assert isinstance(button, Inbound) and button.button == "callback_data" and button.text is None
     row = read_webhook(examples("callback_selection.json")["description"], PHONE_ID)[0]
@@ -84,7 +89,10 @@ def test_text_button_list_and_location_become_messages() -> None:
     template_reply = read_webhook(examples("callback_button.json")["quick_reply"], PHONE_ID)[0]
     assert isinstance(template_reply, Inbound) and template_reply.button == "callback_data"
     place = read_webhook(examples("message.json")["chosen_location"], PHONE_ID)[0]
-    assert isinstance(place, Inbound) and place.text == "Ubicación compartida: Facebook HQ, 1 Hacker Way, Menlo Park, CA 94025"
+    assert (
+        isinstance(place, Inbound)
+        and place.text == "Ubicación compartida: Facebook HQ, 1 Hacker Way, Menlo Park, CA 94025"
+    )
     assert place.metadata["location"]["latitude"] == pytest.approx(37.4611978)
     pin = read_webhook(examples("message.json")["current_location"], PHONE_ID)[0]
     assert isinstance(pin, Inbound) and pin.text == "Ubicación compartida: 12.25089, 43.90539"
@@ -163,14 +171,23 @@ def test_up_to_three_buttons_become_reply_buttons_with_cut_titles() -> None:
 
 def test_four_to_ten_buttons_become_a_list() -> None:
     titles = ["Pasaporte", "Renovación de licencia de conducir", "Partida de nacimiento", "Certificado de residencia"]
-    out = rendered({"text": "¿Se refería a alguno de estos trámites?", "buttons": [{"title": t, "payload": f"/p{i}"} for i, t in enumerate(titles)]})
+    out = rendered(
+        {
+            "text": "¿Se refería a alguno de estos trámites?",
+            "buttons": [{"title": t, "payload": f"/p{i}"} for i, t in enumerate(titles)],
+        }
+    )
     [body] = out.bodies
     interactive = body["interactive"]
     assert interactive["type"] == "list"
     assert interactive["action"]["button"] == "Ver opciones"
     rows = interactive["action"]["sections"][0]["rows"]
     assert rows[0] == {"id": "/p0", "title": "Pasaporte"}
-    assert rows[1] == {"id": "/p1", "title": "Renovación de licencia…", "description": "Renovación de licencia de conducir"}
+    assert rows[1] == {
+        "id": "/p1",
+        "title": "Renovación de licencia…",
+        "description": "Renovación de licencia de conducir",
+    }
     assert all(len(r["title"]) <= 24 for r in rows) and len(rows) == 4
 
 
@@ -186,9 +203,15 @@ def test_shortened_titles_stay_distinct() -> None:
         return "list", [r["title"] for r in interactive["action"]["sections"][0]["rows"]]
 
     # cut at a word they would read the same: cut mid-word instead
-    assert kinds("Certificado de residencia", "Certificado de discapacidad") == ("button", ["Certificado de resi…", "Certificado de disc…"])
+    assert kinds("Certificado de residencia", "Certificado de discapacidad") == (
+        "button",
+        ["Certificado de resi…", "Certificado de disc…"],
+    )
     # equal within 20 characters but not within 24: a list
-    assert kinds("Pago de tasa municipal A", "Pago de tasa municipal B") == ("list", ["Pago de tasa municipal A", "Pago de tasa municipal B"])
+    assert kinds("Pago de tasa municipal A", "Pago de tasa municipal B") == (
+        "list",
+        ["Pago de tasa municipal A", "Pago de tasa municipal B"],
+    )
     # equal even within 24: a numbered menu shows the full titles
     assert kinds("Certificado de residencia urbana", "Certificado de residencia rural")[0] == "menu"
 
@@ -218,12 +241,18 @@ def test_kb_source_chip_is_not_sent_and_images_are() -> None:
 
 
 def test_template_for_notifications() -> None:
-    assert template_parameters({"text": "Su trámite EXP-2026-000123\n\nfue aprobado."}) == ["Su trámite EXP-2026-000123 · fue aprobado."]
+    assert template_parameters({"text": "Su trámite EXP-2026-000123\n\nfue aprobado."}) == [
+        "Su trámite EXP-2026-000123 · fue aprobado."
+    ]
     named = {"custom": {"type": "case_notification", "text": "x", "template_parameters": ["EXP-1", "aprobado"]}}
     assert template_parameters(named) == ["EXP-1", "aprobado"]
     assert template_body("novedad", "es", ["a"]) == {
         "type": "template",
-        "template": {"name": "novedad", "language": {"code": "es"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}]}]},
+        "template": {
+            "name": "novedad",
+            "language": {"code": "es"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}]}],
+        },
     }
 
 
@@ -259,7 +288,13 @@ def test_graph_request_is_exact(graph: FakeGraph) -> None:
     [request] = graph.requests
     assert request.method == "POST" and request.path == f"/v23.0/{PHONE_ID}/messages"
     assert request.headers["Authorization"] == "Bearer token-abc"
-    assert request.body == {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "5491100000000", "type": "text", "text": {"body": "Hola", "preview_url": False}}
+    assert request.body == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "5491100000000",
+        "type": "text",
+        "text": {"body": "Hola", "preview_url": False},
+    }
 
 
 def test_graph_retries_5xx_with_backoff(graph: FakeGraph) -> None:

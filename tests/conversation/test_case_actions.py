@@ -54,7 +54,10 @@ def test_summary_then_confirm(env: Env) -> None:
 
 def test_correcting_a_named_field_empties_only_that_field(env: Env) -> None:
     result, _ = validate_confirmed(
-        "correct", text="me equivoqué en el mail", intent="correct_field", entities=[{"entity": "field", "value": "mail"}]
+        "correct",
+        text="me equivoqué en el mail",
+        intent="correct_field",
+        entities=[{"entity": "field", "value": "mail"}],
     )
     assert result == {"contact": None, "case_confirmed": None, "correction_pending": None}
     # Button payload: /correct_field{"field": "document_number"}
@@ -77,13 +80,18 @@ def test_a_plain_no_asks_which_field(env: Env) -> None:
 
 def test_a_new_value_typed_at_the_summary_replaces_the_old_one(env: Env) -> None:
     result, _ = validate_confirmed(
-        "inform", text="mejor a juana@otro.com", intent="inform", entities=[{"entity": "email", "value": "juana@otro.com"}]
+        "inform",
+        text="mejor a juana@otro.com",
+        intent="inform",
+        entities=[{"entity": "email", "value": "juana@otro.com"}],
     )
     assert result["contact"] == "juana@otro.com" and result["case_confirmed"] is None
 
 
 def test_submit_creates_the_case_and_reset_forgets_the_data(env: Env) -> None:
-    events, responses = run(ActionSubmitCase(), tracker(slots={**FILLED, "case_confirmed": "yes"}, text="/affirm", intent="affirm"))
+    events, responses = run(
+        ActionSubmitCase(), tracker(slots={**FILLED, "case_confirmed": "yes"}, text="/affirm", intent="affirm")
+    )
     assert responses == ["utter_case_created"]
     code = slots_of(events)["case_code"]
     view = env.cases.status_for_citizen(code, "3456")
@@ -111,7 +119,9 @@ def test_status_after_verification_and_lockout_after_three_failures(env: Env) ->
 
     slots: dict[str, Any] = {"status_failures": 0.0, "status_locked_until": 0.0}
     for attempt in range(1, 4):
-        events, responses = run(ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "0000"}))
+        events, responses = run(
+            ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "0000"})
+        )
         slots.update(slots_of(events))
         if attempt < 3:
             assert responses == ["utter_case_not_verified"] and slots["status_failures"] == attempt
@@ -119,14 +129,20 @@ def test_status_after_verification_and_lockout_after_three_failures(env: Env) ->
     assert slots["status_locked_until"] > time.time() + 14 * 60
 
     # Locked: even the right verification is not looked up, and the form asks nothing.
-    events, responses = run(ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"}))
+    events, responses = run(
+        ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"})
+    )
     assert responses == ["utter_case_locked"]
     required = asyncio.run(
-        ValidateCheckStatusForm().required_slots(["case_code", "verification"], CollectingDispatcher(), tracker(slots=slots), {})
+        ValidateCheckStatusForm().required_slots(
+            ["case_code", "verification"], CollectingDispatcher(), tracker(slots=slots), {}
+        )
     )
     assert required == []
     slots["status_locked_until"] = time.time() - 1  # 15 minutes later
-    events, responses = run(ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"}))
+    events, responses = run(
+        ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"})
+    )
     assert responses == ["utter_case_status"]
 
 
@@ -162,8 +178,12 @@ def test_form_validators_give_clear_messages(env: Env) -> None:
     form = ValidateOpenCaseForm()
     dispatcher = CollectingDispatcher()
     t = tracker()
-    assert form.validate_procedure("certificado-residencia", dispatcher, t, {}) == {"procedure": "certificado-residencia"}
-    assert form.validate_procedure(["certificado de residencia"], dispatcher, t, {}) == {"procedure": "certificado-residencia"}
+    assert form.validate_procedure("certificado-residencia", dispatcher, t, {}) == {
+        "procedure": "certificado-residencia"
+    }
+    assert form.validate_procedure(["certificado de residencia"], dispatcher, t, {}) == {
+        "procedure": "certificado-residencia"
+    }
     assert form.validate_procedure("xyz", dispatcher, t, {}) == {"procedure": None}
     assert form.validate_document_number("mi dni es 30.123.456", dispatcher, t, {}) == {"document_number": "30123456"}
     assert form.validate_document_number("no sé", dispatcher, t, {}) == {"document_number": None}

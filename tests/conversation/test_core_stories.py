@@ -37,7 +37,18 @@ def test_the_stories_cover_every_flow() -> None:
 def test_every_test_story_passes(test_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "core"
     result = subprocess.run(
-        [str(RASA), "test", "core", "--model", str(test_model), "--stories", str(STORIES), "--out", str(out), "--no-plot"],
+        [
+            str(RASA),
+            "test",
+            "core",
+            "--model",
+            str(test_model),
+            "--stories",
+            str(STORIES),
+            "--out",
+            str(out),
+            "--no-plot",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

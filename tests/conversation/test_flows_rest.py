@@ -205,7 +205,9 @@ def _open_now() -> bool:
 
 
 @pytest.fixture(scope="module")
-def opposite_stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, bool]]:
+def opposite_stack(
+    test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Any, bool]]:
     """A second stack whose office hours give the other handoff branch than the session
     stack: always open, or no live chat at all. Yields (stack, always_open)."""
     always_open = not _open_now()

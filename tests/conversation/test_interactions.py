@@ -54,15 +54,21 @@ PERSONAL = ("juana@correo.com", "30111222", "+54 9 11 5555 1234", "sender-juana-
 def test_everything_is_stored_without_personal_data(store: tuple[InteractionStore, str]) -> None:
     interactions, url = store
     sender = "sender-juana-42"
-    interactions.record_answer_feedback(sender_id=sender, channel="telegram", procedure_id="pasaporte-emision", helpful=False)
-    interactions.record_rating(sender_id=sender, channel="telegram", score=2, comment="escribí a juana@correo.com y nada")
+    interactions.record_answer_feedback(
+        sender_id=sender, channel="telegram", procedure_id="pasaporte-emision", helpful=False
+    )
+    interactions.record_rating(
+        sender_id=sender, channel="telegram", score=2, comment="escribí a juana@correo.com y nada"
+    )
     topic = interactions.record_suggestion(
         sender_id=sender, channel="telegram", text="pongan más colectivos, mi cel es +54 9 11 5555 1234"
     )
     reference = interactions.open_handoff(
         sender_id=sender, channel="telegram", during_office_hours=False, summary="Motivo: x\n- (inform) dni 30111222"
     )
-    assert interactions.leave_message(reference=reference, sender_id=sender, message="llámenme al +54 9 11 5555 1234, dni 30111222")
+    assert interactions.leave_message(
+        reference=reference, sender_id=sender, message="llámenme al +54 9 11 5555 1234, dni 30111222"
+    )
 
     assert topic == "transporte"
     dump = _dump(url)

@@ -25,7 +25,12 @@ class BrokenSearch:
 
 def run(text: str, entities: list[dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    state = tracker(text=text, intent="ask_procedure", entities=entities, slots={"kb_answered": True, "last_procedure": "pasaporte-emision"})
+    state = tracker(
+        text=text,
+        intent="ask_procedure",
+        entities=entities,
+        slots={"kb_answered": True, "last_procedure": "pasaporte-emision"},
+    )
     events = asyncio.run(ActionAnswerProcedure().run(dispatcher, state, {}))
     return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 

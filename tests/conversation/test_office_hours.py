@@ -43,7 +43,9 @@ def test_several_groups_spanish_days_and_midnight() -> None:
     assert hours.is_open(utc(2026, 11, 28, 10, 0))  # Saturday
     assert not hours.is_open(utc(2026, 11, 28, 12, 0))
     assert hours.is_open(utc(2026, 11, 29, 23, 59))  # Sunday before midnight
-    assert hours.describe() == "de lunes a viernes, de 08:00 a 15:00; sábado, de 09:00 a 12:00; domingo, de 20:00 a 24:00"
+    assert (
+        hours.describe() == "de lunes a viernes, de 08:00 a 15:00; sábado, de 09:00 a 12:00; domingo, de 20:00 a 24:00"
+    )
 
 
 def test_lists_and_wrapping_ranges() -> None:

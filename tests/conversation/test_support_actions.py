@@ -64,7 +64,11 @@ def test_summary_keeps_context_but_no_personal_data() -> None:
 
 
 def test_summary_lists_cases_opened_by_the_bot_only() -> None:
-    events = [user("hola", "greet"), slot("case_code", "EXP-2026-000007"), bot("Su número de trámite es EXP-2026-000007.")]
+    events = [
+        user("hola", "greet"),
+        slot("case_code", "EXP-2026-000007"),
+        bot("Su número de trámite es EXP-2026-000007."),
+    ]
     events += [user("como va EXP-2026-000999", "check_case_status"), slot("case_code", "EXP-2026-000999")]
     summary = conversation_summary(tracker(events=events), reason="r", titles=TITLES)
     assert "EXP-2026-000007" in summary.split("Últimos mensajes")[0]
@@ -78,7 +82,9 @@ def _with_clock(monkeypatch: pytest.MonkeyPatch, now: datetime, hours: str = "mo
 
 def test_handoff_during_office_hours_pauses_the_bot(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     _with_clock(monkeypatch, MONDAY_NOON)
-    events, messages = run(ActionHumanHandoff(), tracker(events=conversation(), text="un humano", intent="human_handoff"))
+    events, messages = run(
+        ActionHumanHandoff(), tracker(events=conversation(), text="un humano", intent="human_handoff")
+    )
     assert [m["response"] for m in messages] == ["utter_handoff_live"]
     assert {"event": "pause", "timestamp": None} in events
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
@@ -102,7 +108,11 @@ def test_handoff_outside_office_hours_offers_to_leave_a_message(env: Env, monkey
     message = "necesito que me llamen al 11 5555 1234 por mi pension"
     events, messages = run(
         ActionSaveHandoffMessage(),
-        tracker(slots={"handoff_reference": slots["handoff_reference"], "handoff_message": message}, text=message, intent="inform"),
+        tracker(
+            slots={"handoff_reference": slots["handoff_reference"], "handoff_message": message},
+            text=message,
+            intent="inform",
+        ),
     )
     assert [m["response"] for m in messages] == ["utter_handoff_message_saved"]
     request = env.interactions.handoff(slots["handoff_reference"])
@@ -131,9 +141,13 @@ def test_handoff_store_down_still_answers(env: Env, monkeypatch: pytest.MonkeyPa
 
 
 def test_answer_feedback_is_stored_with_the_procedure(env: Env) -> None:
-    _, messages = run(ActionSaveKbFeedback(), tracker(slots={"last_procedure": "pasaporte-emision"}, text="/deny", intent="deny"))
+    _, messages = run(
+        ActionSaveKbFeedback(), tracker(slots={"last_procedure": "pasaporte-emision"}, text="/deny", intent="deny")
+    )
     assert [m["response"] for m in messages] == ["utter_kb_not_helpful"]
-    _, messages = run(ActionSaveKbFeedback(), tracker(slots={"last_procedure": "pasaporte-emision"}, text="si", intent="affirm"))
+    _, messages = run(
+        ActionSaveKbFeedback(), tracker(slots={"last_procedure": "pasaporte-emision"}, text="si", intent="affirm")
+    )
     assert [m["response"] for m in messages] == ["utter_kb_helpful_thanks"]
     from sqlalchemy import text
 
@@ -160,7 +174,9 @@ def test_scores_in_words(text: str, score: int | None) -> None:
 
 def test_rating_from_button_and_low_rating_offers_a_person(env: Env) -> None:
     rating = [{"entity": "rating", "value": "5"}]
-    _, messages = run(ActionSaveFeedback(), tracker(text='/feedback{"rating": "5"}', intent="feedback", entities=rating))
+    _, messages = run(
+        ActionSaveFeedback(), tracker(text='/feedback{"rating": "5"}', intent="feedback", entities=rating)
+    )
     assert [m["response"] for m in messages] == ["utter_rating_thanks"]
     _, messages = run(ActionSaveFeedback(), tracker(text="pésimo, 1 estrella, no me ayudó", intent="feedback"))
     assert [m["response"] for m in messages] == ["utter_feedback_sorry"]
@@ -193,7 +209,9 @@ def test_a_suggestion_needs_its_content(text: str, specific: bool) -> None:
 
 def test_suggestion_is_asked_for_then_stored_with_its_topic(env: Env) -> None:
     form = ValidateSuggestionForm()
-    assert form.validate_suggestion_text("les dejo una sugerencia", CollectingDispatcher(), tracker(), {}) == {"suggestion_text": None}
+    assert form.validate_suggestion_text("les dejo una sugerencia", CollectingDispatcher(), tracker(), {}) == {
+        "suggestion_text": None
+    }
     idea = "pongan más luces en la costanera, mi cel 11 5555 1234"
     assert form.validate_suggestion_text(idea, CollectingDispatcher(), tracker(), {}) == {"suggestion_text": idea}
     events, messages = run(ActionSaveSuggestion(), tracker(slots={"suggestion_text": idea}, text=idea, intent="inform"))

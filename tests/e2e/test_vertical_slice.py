@@ -23,7 +23,12 @@ CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
 def test_every_service_reports_healthy(stack) -> None:
     import urllib.request
 
-    for url in (f"{stack.rasa_url}/health", f"{stack.action_url}/health", f"{stack.backend_url}/health", f"{stack.web_url}health"):
+    for url in (
+        f"{stack.rasa_url}/health",
+        f"{stack.action_url}/health",
+        f"{stack.backend_url}/health",
+        f"{stack.web_url}health",
+    ):
         with urllib.request.urlopen(url, timeout=5) as response:
             assert response.status == 200, url
 
@@ -59,7 +64,9 @@ def test_greeting_and_help_in_spanish(chat: RestChat) -> None:
         ("cuanto sale renovar la licencia de conducir", "licencia-conducir-renovacion"),
     ],
 )
-def test_procedure_question_is_answered_from_the_knowledge_base(chat: RestChat, question: str, procedure_id: str) -> None:
+def test_procedure_question_is_answered_from_the_knowledge_base(
+    chat: RestChat, question: str, procedure_id: str
+) -> None:
     messages = chat.say(question)
     chips = [c for c in customs(messages) if c.get("type") == "kb_answer"]
     assert chips, f"no kb_answer for {question!r}: {messages}"
@@ -80,7 +87,7 @@ def test_unrelated_question_is_abstained_on(chat: RestChat) -> None:
 
 def _open_case(chat: RestChat, document: str) -> str:
     assert "qué trámite" in texts(chat.say("quiero iniciar un trámite")).lower()
-    chat.say("/inform{\"procedure\": \"certificado-residencia\"}")
+    chat.say('/inform{"procedure": "certificado-residencia"}')
     assert "documento" in texts(chat.say("Ana María Pérez")).lower()
     assert "correo" in texts(chat.say(document)).lower()
     assert "privacidad" in texts(chat.say("ana.perez@correo.com")).lower()
@@ -137,9 +144,16 @@ def test_action_server_errors_never_echo_the_tracker(stack) -> None:
 
     secret = "DNI 30111222 de Juana"
     body = json.dumps(
-        {"next_action": "action_that_does_not_exist", "sender_id": "x", "tracker": {"latest_message": {"text": secret}}, "domain": {}}
+        {
+            "next_action": "action_that_does_not_exist",
+            "sender_id": "x",
+            "tracker": {"latest_message": {"text": secret}},
+            "domain": {},
+        }
     ).encode()
-    request = urllib.request.Request(f"{stack.action_url}/webhook", data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{stack.action_url}/webhook", data=body, headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=10)
     assert excinfo.value.code == 404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy import train
+from launcher import train
 
 
 def test_fingerprint_is_stable_and_tracks_the_config(tmp_path: Path) -> None:

@@ -15,7 +15,13 @@ from knowledge_base.settings import PACKAGE_DIR, SearchSettings
 
 CONTENT = PACKAGE_DIR / "content"
 # Five real procedures: enough to rank, small enough to embed instantly.
-SAMPLE = ("pasaporte-emision", "documento-identidad-duplicado", "licencia-conducir-renovacion", "registro-mascotas", "impuesto-predial")
+SAMPLE = (
+    "pasaporte-emision",
+    "documento-identidad-duplicado",
+    "licencia-conducir-renovacion",
+    "registro-mascotas",
+    "impuesto-predial",
+)
 
 
 def make_settings(root: Path, **overrides: object) -> SearchSettings:

@@ -37,7 +37,9 @@ def install(kb_settings: SearchSettings) -> Iterator[Any]:
     services_module.set_services(None)  # type: ignore[arg-type]
 
 
-def ask(text: str, slots: dict[str, Any] | None = None, entities: list[dict[str, str]] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def ask(
+    text: str, slots: dict[str, Any] | None = None, entities: list[dict[str, str]] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     tracker = Tracker(
         sender_id="test",
         slots=dict(slots or {}),
@@ -79,7 +81,10 @@ def test_abstention_sends_no_kb_answer_and_offers_a_person(install: Any) -> None
     names = responses(messages)
     assert names[0] == "utter_kb_not_sure" and "json" not in names and "utter_kb_answer" not in names
     buttons = [b for m in messages for b in m.get("buttons", [])]
-    assert {"title": "Hablar con una persona", "payload": "/human_handoff"} in buttons or "utter_kb_offer_human" in names
+    assert {
+        "title": "Hablar con una persona",
+        "payload": "/human_handoff",
+    } in buttons or "utter_kb_offer_human" in names
     for b in buttons:
         assert b["payload"] == "/human_handoff" or b["payload"].startswith('/ask_procedure{"procedure": ')
     assert slots == {"kb_abstain_count": 1.0, "kb_answered": False}
@@ -90,13 +95,26 @@ def test_abstention_sends_no_kb_answer_and_offers_a_person(install: Any) -> None
 
 def test_requirements_button_uses_the_kb_section_entity(install: Any) -> None:
     payload = '/ask_procedure{"procedure": "pasaporte-emision", "kb_section": "requirements"}'
-    entities = [{"entity": "procedure", "value": "pasaporte-emision"}, {"entity": "kb_section", "value": "requirements"}]
+    entities = [
+        {"entity": "procedure", "value": "pasaporte-emision"},
+        {"entity": "kb_section", "value": "requirements"},
+    ]
     messages, slots = ask(payload, entities=entities)
-    assert responses(messages) == ["utter_kb_answer", "utter_kb_source", "json", "utter_kb_next_steps_after_requirements"]
-    assert messages[0]["answer"].startswith("Emisión de pasaporte (primera vez) — Requisitos:\n• Documento de identidad vigente")
+    assert responses(messages) == [
+        "utter_kb_answer",
+        "utter_kb_source",
+        "json",
+        "utter_kb_next_steps_after_requirements",
+    ]
+    assert messages[0]["answer"].startswith(
+        "Emisión de pasaporte (primera vez) — Requisitos:\n• Documento de identidad vigente"
+    )
     assert slots["last_procedure"] == "pasaporte-emision"
     # A closest-procedure button carries no section: the summary is shown.
-    messages, _ = ask('/ask_procedure{"procedure": "registro-mascotas"}', entities=[{"entity": "procedure", "value": "registro-mascotas"}])
+    messages, _ = ask(
+        '/ask_procedure{"procedure": "registro-mascotas"}',
+        entities=[{"entity": "procedure", "value": "registro-mascotas"}],
+    )
     assert "Qué es:" in messages[0]["answer"]
     # A button without a procedure asks which one.
     messages, _ = ask("/ask_procedure")
@@ -106,7 +124,9 @@ def test_requirements_button_uses_the_kb_section_entity(install: Any) -> None:
 class StubSearcher:
     """Canned results: the follow-up decision alone, without any model."""
 
-    def __init__(self, overall: tuple[str, float] | None, within: float, threshold: float = 0.1, relief: float = 0.04) -> None:
+    def __init__(
+        self, overall: tuple[str, float] | None, within: float, threshold: float = 0.1, relief: float = 0.04
+    ) -> None:
         from knowledge_base.settings import Tuning
 
         self.tuning = Tuning(lexical_weight=0.0, temperature=0.0, abstain_threshold=threshold, followup_relief=relief)
@@ -122,9 +142,13 @@ class StubSearcher:
         abstained = confidence < threshold
         return SearchResult("q", [] if abstained else [hit], abstained, [hit], "v", confidence)
 
-    def search(self, question: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None) -> SearchResult:
+    def search(
+        self, question: str, *, top_k: int = 3, within: str | None = None, threshold: float | None = None
+    ) -> SearchResult:
         if within is not None:
-            return self._result(within, self._within, threshold if threshold is not None else self.tuning.abstain_threshold)
+            return self._result(
+                within, self._within, threshold if threshold is not None else self.tuning.abstain_threshold
+            )
         pid, confidence = self._overall or ("impuesto-predial", -1.0)
         return self._result(pid, confidence, self.tuning.abstain_threshold)
 
@@ -158,7 +182,9 @@ def test_follow_up_through_the_action(install: Any, kb_settings: SearchSettings)
     assert messages[2]["custom"]["procedure_id"] == "documento-identidad-duplicado"
 
 
-def test_an_imported_document_has_no_procedure_buttons(install: Any, kb_settings: SearchSettings, tmp_path: Path) -> None:
+def test_an_imported_document_has_no_procedure_buttons(
+    install: Any, kb_settings: SearchSettings, tmp_path: Path
+) -> None:
     sheet = tmp_path / "feria.csv"
     sheet.write_text(
         "id,question,answer,title\nf1,¿Cuándo es la feria del libro de Ejemplo?,La feria del libro de Ejemplo es del 1 al 15 de octubre en la plaza central.,Feria del libro\n",

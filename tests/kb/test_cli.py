@@ -66,25 +66,38 @@ def test_build_search_eval(kb_env: Path, capsys: pytest.CaptureFixture[str], tmp
 
     questions = tmp_path / "q.jsonl"
     questions.write_text(
-        "\n".join(json.dumps(q) for q in [
-            {"question": "me robaron la cedula", "expected": "documento-identidad-duplicado"},
-            {"question": "vacuna antirrabica para mi perro", "expected": "registro-mascotas"},
-            {"question": "receta de empanadas de carne", "expected": None},
-        ]),
+        "\n".join(
+            json.dumps(q)
+            for q in [
+                {"question": "me robaron la cedula", "expected": "documento-identidad-duplicado"},
+                {"question": "vacuna antirrabica para mi perro", "expected": "registro-mascotas"},
+                {"question": "receta de empanadas de carne", "expected": None},
+            ]
+        ),
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "eval", str(questions), "--json")
     metrics = json.loads(out)
     assert tuple(metrics) == METRIC_KEYS == ("n", "top1", "recall_at_3", "mrr", "abstain_on_null", "false_abstain")
-    assert metrics == {"n": 3, "top1": 1.0, "recall_at_3": 1.0, "mrr": 1.0, "abstain_on_null": 1.0, "false_abstain": 0.0}
+    assert metrics == {
+        "n": 3,
+        "top1": 1.0,
+        "recall_at_3": 1.0,
+        "mrr": 1.0,
+        "abstain_on_null": 1.0,
+        "false_abstain": 0.0,
+    }
     code, out, _ = run(capsys, "eval", str(questions))
     assert "abstain_on_null: 1.0" in out
 
     questions.write_text(
-        "\n".join(json.dumps(q) for q in [
-            {"question": "me robaron la cedula", "expected": "registro-mascotas"},  # deliberately wrong
-            {"question": "receta de empanadas de carne", "expected": None},
-        ]),
+        "\n".join(
+            json.dumps(q)
+            for q in [
+                {"question": "me robaron la cedula", "expected": "registro-mascotas"},  # deliberately wrong
+                {"question": "receta de empanadas de carne", "expected": None},
+            ]
+        ),
         encoding="utf-8",
     )
     code, out, err = run(capsys, "eval", str(questions), "--json", "--misses")
@@ -120,7 +133,9 @@ def test_build_from_a_source_file_alone(kb_env: Path, capsys: pytest.CaptureFixt
     assert not (kb_env / "index").exists()  # the content index was not touched
 
 
-def test_import_dry_run_then_import_then_build(kb_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_import_dry_run_then_import_then_build(
+    kb_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     sheet = tmp_path / "Rentas FAQ.csv"
     sheet.write_text(
         "id,question,answer,procedure_id\n"
@@ -144,7 +159,9 @@ def test_import_dry_run_then_import_then_build(kb_env: Path, capsys: pytest.Capt
 
 def test_import_reports_every_bad_row(kb_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     sheet = tmp_path / "malo.csv"
-    sheet.write_text("id,question,answer\n1,,Una respuesta suficientemente larga.\n2,¿Pregunta sin respuesta?,\n", encoding="utf-8")
+    sheet.write_text(
+        "id,question,answer\n1,,Una respuesta suficientemente larga.\n2,¿Pregunta sin respuesta?,\n", encoding="utf-8"
+    )
     code, _, err = run(capsys, "import", str(sheet))
     assert code == 2
     assert "malo.csv:2: question: falta o está vacío" in err
@@ -164,6 +181,8 @@ def test_stats_shows_coverage_and_stale_entries(kb_env: Path, capsys: pytest.Cap
 
 
 def test_the_console_script_is_installed() -> None:
-    result = subprocess.run([str(APP_PY.parent / "kb"), "validate"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(APP_PY.parent / "kb"), "validate"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "42 trámites leídos, 0 problema(s)." in result.stdout

@@ -15,7 +15,13 @@ from knowledge_base.search import IndexHolder
 from knowledge_base.settings import SearchSettings
 from tests.kb.conftest import build_fake
 
-QUESTIONS = ("me robaron la cedula", "vacuna del perro", "pagar el predial", "pasaporte para un menor", "renovar licencia")
+QUESTIONS = (
+    "me robaron la cedula",
+    "vacuna del perro",
+    "pagar el predial",
+    "pasaporte para un menor",
+    "renovar licencia",
+)
 
 
 def test_new_versions_are_picked_up_while_threads_search(kb_settings: SearchSettings) -> None:
@@ -45,7 +51,9 @@ def test_new_versions_are_picked_up_while_threads_search(kb_settings: SearchSett
         t.start()
     try:
         time.sleep(0.2)
-        published = [build_fake(kb_settings).name for _ in range(KEEP_VERSIONS + 1)]  # old versions get pruned meanwhile
+        published = [
+            build_fake(kb_settings).name for _ in range(KEEP_VERSIONS + 1)
+        ]  # old versions get pruned meanwhile
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not all(published[-1] in s for s in seen):
             time.sleep(0.05)
@@ -70,7 +78,9 @@ def test_a_searcher_in_flight_survives_its_version_being_pruned(kb_settings: Sea
     assert holder.searcher().index.version != in_flight.index.version
 
 
-def test_a_broken_new_version_keeps_the_old_one_serving(kb_settings: SearchSettings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_new_version_keeps_the_old_one_serving(
+    kb_settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     good = build_fake(kb_settings).name
     holder = IndexHolder(kb_settings, FakeEmbedder(), check_every=0.0)
     holder.searcher()

@@ -33,9 +33,14 @@ class ExplodingEmbedder(FakeEmbedder):
 def _build(settings: SearchSettings, embedder: FakeEmbedder | None = None, **kwargs: object) -> Path:
     corpus = load_corpus(settings)
     return build_index(
-        corpus.passages, corpus.documents, embedder or FakeEmbedder(), settings.index_dir,
+        corpus.passages,
+        corpus.documents,
+        embedder or FakeEmbedder(),
+        settings.index_dir,
         hnsw_min_size=kwargs.pop("hnsw_min_size", settings.hnsw_min_size),  # type: ignore[arg-type]
-        out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter, **kwargs,  # type: ignore[arg-type]
+        out_of_scope=corpus.out_of_scope,
+        rewriter=corpus.rewriter,
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -53,12 +58,15 @@ def test_build_writes_a_complete_version_and_switches_current(kb_settings: Searc
 
 
 @pytest.mark.parametrize("where", ["embedding", "lexical"])
-def test_a_crash_mid_build_leaves_current_on_the_old_version(kb_settings: SearchSettings, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+def test_a_crash_mid_build_leaves_current_on_the_old_version(
+    kb_settings: SearchSettings, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
     old = build_fake(kb_settings).name
     embedder = ExplodingEmbedder()
     if where == "embedding":
         embedder.explode = True
     else:  # vectors already written, then the lexical index fails
+
         def broken_save(self, directory):  # type: ignore[no-untyped-def]
             (directory / "bm25.npz").write_bytes(b"half")
             raise OSError("disco lleno")

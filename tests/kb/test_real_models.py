@@ -92,7 +92,9 @@ def test_sentence_transformers_loads_the_packaged_minilm_offline() -> None:
         "print(e.dim, round(float((q @ p.T)[0, 0]), 3), round(float((q @ p.T)[0, 1]), 3), round(float((p ** 2).sum(1)[0]), 3))\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": "/nonexistent-hf-home"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     dim, related, unrelated, norm = result.stdout.split()[-4:]
     assert int(dim) == 384 and float(norm) == pytest.approx(1.0, abs=1e-3)

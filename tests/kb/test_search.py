@@ -90,12 +90,17 @@ def test_rewriting_adds_the_content_word(fake_searcher: Searcher) -> None:
 
 def test_rewrite_rules() -> None:
     rewriter, problems = parse_rules(
-        {"abbreviations": {"que": ["q", "k"], "por": ["x"]}, "synonyms": {"licencia de conducir": ["brevete", "licencia de manejo"]}},
+        {
+            "abbreviations": {"que": ["q", "k"], "por": ["x"]},
+            "synonyms": {"licencia de conducir": ["brevete", "licencia de manejo"]},
+        },
         "synonyms.yml",
     )
     assert problems == []
     assert rewriter.rewrite("Q necesito x el Brevete?") == "que necesito por el Brevete? (licencia de conducir)"
-    assert rewriter.rewrite("quiero la licencia de conducir, el brevete") == "quiero la licencia de conducir, el brevete"  # already there
+    assert (
+        rewriter.rewrite("quiero la licencia de conducir, el brevete") == "quiero la licencia de conducir, el brevete"
+    )  # already there
     assert rewriter.rewrite("kiosco y brevetes") == "kiosco y brevetes"  # whole words only
     assert QueryRewriter.from_dict(rewriter.to_dict()) == rewriter
 
@@ -121,7 +126,10 @@ def test_aggregation_rewards_procedures_with_several_relevant_passages(kb_settin
     soft = Searcher(index, FakeEmbedder(), settings.model_copy(update={"temperature": 0.05})).search(question)
     best = hard.closest[0]
     # With temperature 0 the score is the best passage's fused score.
-    assert best.score == pytest.approx(best.semantic + hard.closest[0].lexical * Searcher(index, FakeEmbedder(), kb_settings).tuning.lexical_weight, abs=1e-5)
+    assert best.score == pytest.approx(
+        best.semantic + hard.closest[0].lexical * Searcher(index, FakeEmbedder(), kb_settings).tuning.lexical_weight,
+        abs=1e-5,
+    )
     # A soft maximum is never below the maximum, and grows with the number of close passages.
     assert soft.closest[0].score > best.score
     assert soft.closest[0].passage.passage_id == best.passage.passage_id

@@ -45,7 +45,11 @@ def test_the_shipped_rules_and_imports_are_valid() -> None:
 
 def test_missing_fields_are_reported_with_file_and_field(kb_root: Path) -> None:
     content = kb_root / "content"
-    _edit(content / "registro-mascotas.yml", cost=None, faqs=[{"question": "¿Una sola pregunta?", "answer": "Una sola respuesta, corta pero válida."}])
+    _edit(
+        content / "registro-mascotas.yml",
+        cost=None,
+        faqs=[{"question": "¿Una sola pregunta?", "answer": "Una sola respuesta, corta pero válida."}],
+    )
     _edit(content / "impuesto-predial.yml", title=None)
     found = _problems(content)
     assert ("registro-mascotas.yml", "cost") in found
@@ -96,7 +100,9 @@ def test_rule_files_problems_name_the_file(kb_root: Path) -> None:
         "abbreviations:\n  que: [q, 'dos palabras']\nsynonyms:\n  trabajo: [chamba]\n  empleo: [chamba]\n  vacio: []\n",
         encoding="utf-8",
     )
-    (kb_root / "out_of_scope.yml").write_text("- topic: corto\n- topic: El clima y el tiempo\n  keywords: [lluvia]\n  extra: 1\n", encoding="utf-8")
+    (kb_root / "out_of_scope.yml").write_text(
+        "- topic: corto\n- topic: El clima y el tiempo\n  keywords: [lluvia]\n  extra: 1\n", encoding="utf-8"
+    )
     problems = {(p.file, p.field) for p in load_corpus(make_settings(kb_root)).problems}
     assert ("synonyms.yml", "abbreviations.que") in problems
     assert ("synonyms.yml", "synonyms.empleo") in problems  # 'chamba' already maps to trabajo

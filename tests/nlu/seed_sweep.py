@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("clean", "typos")
     }
     print(json.dumps(summary))
-    (out / "sweep.json").write_text(json.dumps({"config": str(args.config), "runs": rows, "summary": summary}, indent=1))
+    (out / "sweep.json").write_text(
+        json.dumps({"config": str(args.config), "runs": rows, "summary": summary}, indent=1)
+    )
     return 0
 
 

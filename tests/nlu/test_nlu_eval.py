@@ -83,7 +83,14 @@ def evaluation(test_model: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     typos = out / "test_nlu_typos.yml"
     write_typo_copy(TEST_SPLIT, typos)
     subprocess.run(
-        [str(RASA_PY), str(ROOT / "tests" / "nlu" / "rasa_nlu_eval.py"), str(test_model), str(out), str(TEST_SPLIT), str(typos)],
+        [
+            str(RASA_PY),
+            str(ROOT / "tests" / "nlu" / "rasa_nlu_eval.py"),
+            str(test_model),
+            str(out),
+            str(TEST_SPLIT),
+            str(typos),
+        ],
         cwd=ROOT,
         check=True,
         env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"},
@@ -98,7 +105,9 @@ def _report(name: str, predictions: list[dict[str, Any]]) -> float:
     score, per_intent = macro_f1(predictions)
     lines = [f"\n== {name}: macro-F1 {score:.3f} over {len(predictions)} examples"]
     for intent, v in per_intent.items():
-        lines.append(f"  {intent:18} P {v['precision']:.2f}  R {v['recall']:.2f}  F1 {v['f1']:.2f}  (n={v['support']:.0f})")
+        lines.append(
+            f"  {intent:18} P {v['precision']:.2f}  R {v['recall']:.2f}  F1 {v['f1']:.2f}  (n={v['support']:.0f})"
+        )
     lines.append(f"  confusion {CONFUSABLE} (row = gold): {json.dumps(confusion(predictions))}")
     print("\n".join(lines))
     results = ROOT / "var" / "nlu-eval"

@@ -36,7 +36,10 @@ def examples(path: Path) -> dict[str, str]:
 
 
 def test_normalization_ignores_annotations_accents_and_punctuation() -> None:
-    assert normalized('¿Cómo saco el [pasaporte]{"entity": "procedure", "value": "pasaporte-emision"}?') == "como saco el pasaporte"
+    assert (
+        normalized('¿Cómo saco el [pasaporte]{"entity": "procedure", "value": "pasaporte-emision"}?')
+        == "como saco el pasaporte"
+    )
 
 
 def test_no_test_sentence_is_in_the_training_data() -> None:

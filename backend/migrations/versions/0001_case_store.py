@@ -148,7 +148,10 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_notification_outbox_case_id"), "notification_outbox", ["case_id"], unique=False)
     op.create_index(
-        "ix_notification_outbox_state_next_attempt_at", "notification_outbox", ["state", "next_attempt_at"], unique=False
+        "ix_notification_outbox_state_next_attempt_at",
+        "notification_outbox",
+        ["state", "next_attempt_at"],
+        unique=False,
     )
 
 

@@ -33,7 +33,11 @@ def training_files(config: Path) -> list[Path]:
 def fingerprint(config: Path) -> str:
     digest = hashlib.sha256()
     for path in training_files(config):
-        digest.update(path.resolve().relative_to(ROOT).as_posix().encode() if path.resolve().is_relative_to(ROOT) else path.name.encode())
+        digest.update(
+            path.resolve().relative_to(ROOT).as_posix().encode()
+            if path.resolve().is_relative_to(ROOT)
+            else path.name.encode()
+        )
         digest.update(b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -52,18 +56,27 @@ def _ensure_model_locked(config: Path, models_dir: Path, name_prefix: str) -> Pa
     name = f"{name_prefix}-{fingerprint(config)}"
     model = models_dir / f"{name}.tar.gz"
     if model.exists():
-        print(f"==> Modelo de Rasa al día: {model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}", flush=True)
+        print(
+            f"==> Modelo de Rasa al día: {model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}", flush=True
+        )
         return model
     print(f"==> Entrenando el modelo de Rasa ({config.name}); tarda unos minutos...", flush=True)
     started = time.monotonic()
     subprocess.run(
         [
-            str(RASA), "train",
-            "--config", str(config),
-            "--domain", str(DOMAIN),
-            "--data", str(DIALOGUE), str(NLU),
-            "--out", str(models_dir),
-            "--fixed-model-name", name,
+            str(RASA),
+            "train",
+            "--config",
+            str(config),
+            "--domain",
+            str(DOMAIN),
+            "--data",
+            str(DIALOGUE),
+            str(NLU),
+            "--out",
+            str(models_dir),
+            "--fixed-model-name",
+            name,
         ],
         cwd=ROOT,
         check=True,

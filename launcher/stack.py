@@ -1,6 +1,6 @@
 """Starts and stops Ventanilla's processes: backend, action server, Rasa, web page.
 
-Used by ``make run`` (deploy/run.py) and by the end-to-end tests, so the tests
+Used by ``make run`` (launcher/run.py) and by the end-to-end tests, so the tests
 start the system exactly the way people do, only on free ports and a scratch
 ``var/`` directory.
 """
@@ -123,7 +123,7 @@ class Stack:
 
     def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> "Stack":  # type: ignore[no-untyped-def]
         self.var_dir.mkdir(parents=True, exist_ok=True)
-        from deploy.credentials import write_credentials
+        from launcher.credentials import write_credentials
 
         credentials = write_credentials(self.var_dir, self.environment())
         try:
@@ -132,13 +132,23 @@ class Stack:
             rasa = self._spawn(
                 "rasa",
                 [
-                    str(RASA), "run",
-                    "--enable-api", "--interface", "127.0.0.1", "--port", str(self.ports.rasa),
-                    "--model", str(self.model),
-                    "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
-                    "--credentials", str(credentials),
-                    "--cors", "*",
-                    "--auth-token", self.rasa_token,
+                    str(RASA),
+                    "run",
+                    "--enable-api",
+                    "--interface",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ports.rasa),
+                    "--model",
+                    str(self.model),
+                    "--endpoints",
+                    str(ROOT / "bot" / "endpoints.yml"),
+                    "--credentials",
+                    str(credentials),
+                    "--cors",
+                    "*",
+                    "--auth-token",
+                    self.rasa_token,
                 ],
                 f"{self.rasa_url}/health",
             )
@@ -147,7 +157,15 @@ class Stack:
                 waiting.append(
                     self._spawn(
                         "web",
-                        [str(APP_PY), "-m", "deploy.webpage", "--port", str(self.ports.web), "--rasa-url", self.rasa_url],
+                        [
+                            str(APP_PY),
+                            "-m",
+                            "launcher.webpage",
+                            "--port",
+                            str(self.ports.web),
+                            "--rasa-url",
+                            self.rasa_url,
+                        ],
                         f"http://127.0.0.1:{self.ports.web}/health",
                     )
                 )
@@ -164,7 +182,9 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.popen.poll() is not None:
-                raise RuntimeError(f"{process.name} terminó con código {process.popen.returncode}; vea {self.var_dir / 'logs' / (process.name + '.log')}")
+                raise RuntimeError(
+                    f"{process.name} terminó con código {process.popen.returncode}; vea {self.var_dir / 'logs' / (process.name + '.log')}"
+                )
             try:
                 with urllib.request.urlopen(process.health_url, timeout=2) as resp:
                     if resp.status == 200:
@@ -209,4 +229,4 @@ def log_tail(var_dir: Path, name: str, lines: int = 40) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
-    sys.exit("Use `make run` (deploy/run.py).")
+    sys.exit("Use `make run` (launcher/run.py).")

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.stack import APP_PY, ROOT, Ports, Stack
-from deploy.train import ensure_model
+from launcher.stack import APP_PY, ROOT, Ports, Stack
+from launcher.train import ensure_model
 
 
 def load_dotenv_file() -> None:
@@ -46,7 +46,10 @@ def main() -> int:
         [str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"],
         cwd=ROOT,
         check=True,
-        env={**os.environ, "VENTANILLA_KB_INDEX_DIR": os.environ.get("VENTANILLA_KB_INDEX_DIR", str(var_dir / "kb_index"))},
+        env={
+            **os.environ,
+            "VENTANILLA_KB_INDEX_DIR": os.environ.get("VENTANILLA_KB_INDEX_DIR", str(var_dir / "kb_index")),
+        },
     )
     model = ensure_model(ROOT / "config.yml", ROOT / "models")
     stack = Stack(model=model, var_dir=var_dir, ports=Ports())
@@ -76,7 +79,10 @@ def main() -> int:
         while not stopping:
             for process in stack.processes:
                 if process.popen.poll() is not None:
-                    print(f"!! {process.name} se detuvo (código {process.popen.returncode}); vea {var_dir / 'logs'}", flush=True)
+                    print(
+                        f"!! {process.name} se detuvo (código {process.popen.returncode}); vea {var_dir / 'logs'}",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:
