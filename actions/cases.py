@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -17,11 +16,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import textnorm
 from actions.documents import UnknownProfile, document_hint
 from actions.services import get_services
 from actions.validators import clean_contact, clean_document, clean_name
 from backend.codes import normalize_code
 from backend.repository import CaseStatusView, NewCase, submission_key
+from backend.workflow import citizen_label
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,6 @@ CORRECTABLE = ("procedure", "full_name", "document_number", "contact")
 MAX_FAILED_VERIFICATIONS = 3
 LOCKOUT_SECONDS = 15 * 60
 
-STATUS_LABELS = {
-    "recibido": "recibido",
-    "en_revision": "en revisión",
-    "requiere_documentacion": "requiere documentación",
-    "aprobado": "aprobado",
-    "rechazado": "rechazado",
-    "cerrado": "cerrado",
-}
-
 # Words a citizen uses for each correctable field (accent-free, lower case).
 FIELD_WORDS: dict[str, tuple[str, ...]] = {
     "full_name": ("nombre", "apellido"),
@@ -56,14 +48,9 @@ FIELD_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def field_from_text(text: str) -> str | None:
     """Which form field a phrase names ('el mail' -> 'contact'), or None."""
-    plain = f" {_plain(text)} "
+    plain = f" {textnorm.plain(text)} "
     for field, words in FIELD_WORDS.items():
         if field in plain or any(word in plain for word in words):
             return field
@@ -71,15 +58,7 @@ def field_from_text(text: str) -> str | None:
 
 
 def _entities(tracker: Tracker, name: str) -> list[str]:
-    return [
-        str(e["value"])
-        for e in tracker.latest_message.get("entities", []) or []
-        if e.get("entity") == name and e.get("value")
-    ]
-
-
-def _latest_intent(tracker: Tracker) -> str:
-    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+    return [str(value) for value in tracker.get_latest_entity_values(name) if value]
 
 
 def _single(value: Any) -> str:
@@ -259,10 +238,7 @@ class ActionSubmitCase(Action):
 
 
 def _latest_user_timestamp(tracker: Tracker) -> float:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return float(event.get("timestamp") or 0)
-    return 0.0
+    return float((tracker.get_last_event_for("user") or {}).get("timestamp") or 0)
 
 
 class ActionResetCaseForm(Action):
@@ -339,7 +315,7 @@ class ActionCheckCaseStatus(Action):
             response="utter_case_status",
             case_code=view.code,
             procedure_title=services.titles.get(view.procedure_id, view.procedure_id),
-            status_label=view.label or STATUS_LABELS.get(view.status, view.status),
+            status_label=view.label or citizen_label(view.status),
             explanation=view.explanation,
             expected=_expected(view),
         )
@@ -393,7 +369,7 @@ class ActionListMyCases(Action):
             return reset + events
         lines = [
             f"• {view.code} — {services.titles.get(view.procedure_id, view.procedure_id)}: "
-            f"{view.label or STATUS_LABELS.get(view.status, view.status)}"
+            f"{view.label or citizen_label(view.status)}"
             for view in cases[:10]
         ]
         dispatcher.utter_message(response="utter_my_cases", cases="\n".join(lines), count=len(cases))

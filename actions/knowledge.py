@@ -41,10 +41,8 @@ BUTTON_SECTIONS = (
 
 
 def _entity(tracker: Tracker, name: str) -> str | None:
-    for entity in tracker.latest_message.get("entities", []) or []:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
+    value = next((v for v in tracker.get_latest_entity_values(name) if v), None)
+    return str(value) if value else None
 
 
 def choose_result(searcher: Searcher, question: str, last_procedure: str | None, *, margin: float) -> SearchResult:

@@ -30,7 +30,6 @@ import logging
 import math
 import re
 import threading
-import unicodedata
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -41,6 +40,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import textnorm
 from actions.office_hours import SupportSettings, describe_opening
 from actions.services import get_services
 from backend.interactions import TOPIC_LABELS, InteractionStore, redact
@@ -105,11 +105,6 @@ def _channel(tracker: Tracker) -> str:
 def _intent(event_or_message: dict[str, Any]) -> str:
     parse = event_or_message.get("parse_data", event_or_message)
     return str((parse.get("intent") or {}).get("name") or "")
-
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # --- conversation summary for the agent -------------------------------------------------------
@@ -321,7 +316,7 @@ def _number(token: str) -> int:
 
 def parse_score(text: str) -> int | None:
     """A 1-5 score from what the citizen wrote, or None ("9 de 10" -> 5, "cero estrellas" -> 1)."""
-    plain = _plain(text)
+    plain = textnorm.plain(text)
     match = _SCALE_RE.search(plain)
     if match:
         value, scale = _number(match.group(1)), _number(match.group(2))
@@ -386,7 +381,7 @@ def suggestion_is_specific(text: str) -> bool:
     """True when the text says what the idea is (not just "tengo una sugerencia")."""
     if text.strip().startswith("/"):
         return False
-    words = re.findall(r"[a-zñ]+", _plain(text))
+    words = re.findall(r"[a-zñ]+", textnorm.plain(text))
     content = [w for w in words if len(w) >= 3 and w not in _GENERIC_WORDS]
     return len(content) >= 2
 

@@ -8,13 +8,12 @@ check first finds the value inside the sentence and then validates it.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from actions.documents import validate_document
 from backend.hashing import normalize_document
+from textnorm import nfc
+from textnorm.patterns import EMAIL_IN_TEXT_RE, EMAIL_RE
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-EMAIL_IN_TEXT_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()./-]{5,18}[0-9]$")
 PHONE_IN_TEXT_RE = re.compile(r"\+?[0-9][0-9 ()./-]{5,18}[0-9]")
 NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)+$")
@@ -38,7 +37,7 @@ _DOCUMENT_WORDS = re.compile(
 
 def clean_name(text: str) -> str | None:
     """'  me llamo ana   pérez ' -> 'Ana Pérez'; None unless it looks like a name and surname."""
-    collapsed = " ".join(unicodedata.normalize("NFC", text).split())
+    collapsed = " ".join(nfc(text).split())
     collapsed = _NAME_PREFIXES.sub("", collapsed).strip(" .,!")
     if not (3 <= len(collapsed) <= 120) or not NAME_RE.match(collapsed):
         return None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,13 +22,14 @@ from datetime import datetime, timezone
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import textnorm
 from backend.hashing import keyed_hash
 from backend.interaction_models import AnswerFeedback, HandoffRequest, HandoffState, Rating, Suggestion
+from textnorm.patterns import EMAIL_IN_TEXT_RE
 
 MAX_TEXT = 2000
 MAX_SUMMARY = 6000
 
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Case codes (EXP-2026-000123, exp 2026 123...) are not personal data and the agent needs them.
 _CASE_CODE_RE = re.compile(r"\bEXP[\s._/-]?(?:19|20)\d{2}[\s._/-]?\d{1,6}\b", re.IGNORECASE)
 # Digits with the separators of phone and document numbers ("+54 9 11 5555-1234",
@@ -47,8 +47,8 @@ def redact(text: str, limit: int = MAX_TEXT) -> str:
         codes.append(match.group(0))
         return f"\x00{len(codes) - 1}\x00"
 
-    value = unicodedata.normalize("NFC", text)
-    value = _EMAIL_RE.sub("[correo]", value)
+    value = textnorm.nfc(text)
+    value = EMAIL_IN_TEXT_RE.sub("[correo]", value)
     value = _CASE_CODE_RE.sub(keep_code, value)
 
     def numberish(match: re.Match[str]) -> str:
@@ -167,14 +167,9 @@ TOPIC_LABELS = {
 }
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def classify_topic(text: str) -> str:
     """The topic of a suggestion, by keywords (deterministic and explainable to staff)."""
-    plain = f" {_plain(text)} "
+    plain = f" {textnorm.plain(text)} "
     best, best_hits = OTHER_TOPIC, 0
     for topic, stems in TOPICS.items():
         hits = sum(1 for stem in stems if stem in plain)

@@ -40,6 +40,14 @@ CITIZEN_LABEL: dict[Status, str] = {
 
 TERMINAL_STATUSES = frozenset({Status.CERRADO})
 
+
+def citizen_label(status: str) -> str:
+    """How ``status`` reads for a citizen; the raw value for a status an external case service added."""
+    try:
+        return CITIZEN_LABEL[Status(status)]
+    except ValueError:
+        return status
+
 CITIZEN_EXPLANATION: dict[Status, str] = {
     Status.RECIBIDO: "Recibimos su solicitud. Pronto una persona del equipo la va a revisar.",
     Status.EN_REVISION: "Su solicitud está en revisión por el equipo de la oficina.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge_base.lexical import fold_accents
+from textnorm import plain
 
 # Checked in this order; the first that matches wins.
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -42,7 +42,7 @@ ASPECTS = tuple(aspect for aspect, _ in _CUES)
 
 def aspect_of(text: str) -> str | None:
     """The first aspect whose cue appears in ``text`` (accents and case ignored), or None."""
-    folded = fold_accents(text.lower())
+    folded = plain(text)
     for aspect, pattern in _CUES:
         if pattern.search(folded):
             return aspect

@@ -23,7 +23,6 @@ import io
 import json
 import os
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
+import textnorm
 from knowledge_base.index import DocumentMeta
 from knowledge_base.passages import Passage
 from knowledge_base.schema import ID_PATTERN
@@ -112,9 +112,7 @@ class Entry:
 
 
 def slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    ascii_only = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "documento"
+    return re.sub(r"[^a-z0-9]+", "-", textnorm.plain(text)).strip("-") or "documento"
 
 
 # --- reading FAQ sheets ---------------------------------------------------------------

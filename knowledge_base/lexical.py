@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -20,10 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-
-def fold_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+from textnorm import fold_accents
 
 
 @lru_cache(maxsize=1)

@@ -23,13 +23,13 @@ from typing import Any
 
 import yaml
 
-from knowledge_base.lexical import fold_accents
+from textnorm import spaced_key
 
 _WORD = re.compile(r"\w+|\W+")
 
 
 def _key(text: str) -> str:
-    return " ".join(fold_accents(text.lower()).split())
+    return spaced_key(text)
 
 
 @dataclass(frozen=True)

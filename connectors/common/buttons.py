@@ -8,9 +8,10 @@ objects first, then each renders them under its own limits.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
+
+from textnorm import spaced_key
 
 ELLIPSIS = "…"
 
@@ -72,21 +73,15 @@ def numbered_menu(text: str, choices: Sequence[Choice]) -> str:
 _NUMBER = re.compile(r"^\s*(?:opci[oó]n\s*)?(\d{1,3})\s*[.)°º]?\s*$", re.IGNORECASE)
 
 
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form of a title, for matching typed answers."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 def menu_choice(answer: str, titles: Sequence[str]) -> int | None:
     """Index of the option the citizen typed (its number or its exact title), else None."""
     match = _NUMBER.match(answer)
     if match:
         number = int(match.group(1))
         return number - 1 if 1 <= number <= len(titles) else None
-    folded = _fold(answer).rstrip(".!")
+    folded = spaced_key(answer).rstrip(".!")
     for index, title in enumerate(titles):
-        if folded and folded == _fold(title):
+        if folded and folded == spaced_key(title):
             return index
     return None
 

@@ -7,17 +7,12 @@ unrelated texts do not, so tests of ranking and abstention can still fail.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from typing import Sequence
 
 import numpy as np
 
+import textnorm
 from knowledge_base.embedders.base import Vectors, normalize_rows
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class FakeEmbedder:
@@ -28,7 +23,7 @@ class FakeEmbedder:
 
     def _vector(self, text: str) -> np.ndarray:
         vec = np.zeros(self.dim, dtype=np.float32)
-        for word in _fold(text).split():
+        for word in textnorm.plain(text).split():
             padded = f" {word} "
             for i in range(len(padded) - 2):
                 digest = hashlib.blake2b(padded[i : i + 3].encode(), digest_size=4).digest()
