@@ -18,12 +18,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from backend import api_internal, api_staff
+from backend import api_interactions, api_internal, api_staff
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
+from backend.interactions import InteractionStore
 from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
 from backend.workflow import InvalidTransition, UnknownStatus
@@ -80,6 +81,9 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         sessions=sessionmaker(engine, expire_on_commit=False),
         repository=SqlCaseRepository(engine, hash_key=settings.case_hash_key, code_prefix=settings.case_code_prefix),
         staff=StaffDirectory(settings.staff_tokens),  # a malformed setting fails here, at start
+        interactions=InteractionStore(
+            engine, hash_key=settings.case_hash_key, case_code_prefix=settings.case_code_prefix
+        ),
     )
     dispatch = settings.notify_enabled if run_dispatcher is None else run_dispatcher
 
@@ -108,6 +112,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.add_exception_handler(ConcurrentChange, _conflict)
     app.include_router(api_staff.router)
     app.include_router(api_internal.router)
+    app.include_router(api_interactions.router)
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.auth import Role, StaffDirectory, StaffMember, bearer_token, service_token_ok
 from backend.codes import normalize_code
+from backend.interactions import InteractionStore
 from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
 
@@ -23,6 +24,7 @@ class AppState:
     sessions: sessionmaker[Session]
     repository: SqlCaseRepository
     staff: StaffDirectory
+    interactions: InteractionStore
 
 
 def app_state(request: Request) -> AppState:

@@ -13,18 +13,16 @@ all with ``Authorization: Bearer <VENTANILLA_CASE_SERVICE_TOKEN>``.
 from __future__ import annotations
 
 import logging
-import time
 
 import httpx
 
 from backend.repository import CaseStatusView, InvalidCase, NewCase
 from backend.schemas import CaseCreatedOut, CaseStatusOut, CitizenCasesOut
+from backend.service_client import CaseServiceError, ServiceClient
+
+__all__ = ["CaseServiceError", "HttpCaseRepository"]
 
 logger = logging.getLogger(__name__)
-
-
-class CaseServiceError(RuntimeError):
-    """The case service failed or answered something outside the contract."""
 
 
 class HttpCaseRepository:
@@ -43,39 +41,12 @@ class HttpCaseRepository:
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if token is None:
-            from backend.settings import StoreSettings
-
-            token = StoreSettings().case_service_token
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {token}"},
-            transport=transport,
-        )
-        self._retries = retries
+        self._service = ServiceClient(base_url, token=token, timeout=timeout, retries=retries, transport=transport)
+        self._post = self._service.post
+        self._fail = ServiceClient.failure
 
     def close(self) -> None:
-        self._client.close()
-
-    def _post(self, path: str, body: dict[str, object], *, retry: bool) -> httpx.Response:
-        attempts = 1 + (self._retries if retry else 0)
-        for attempt in range(1, attempts + 1):
-            try:
-                response = self._client.post(path, json=body)
-            except httpx.TransportError as exc:
-                if attempt == attempts:
-                    raise CaseServiceError(f"case service unreachable ({type(exc).__name__})") from None
-            else:
-                if response.status_code < 500 or attempt == attempts:
-                    return response
-            time.sleep(0.2 * attempt)
-        raise AssertionError("unreachable")
-
-    @staticmethod
-    def _fail(response: httpx.Response, what: str) -> CaseServiceError:
-        # The body is not included: the service may echo what we sent.
-        return CaseServiceError(f"{what}: case service answered HTTP {response.status_code}")
+        self._service.close()
 
     def open_case(self, new_case: NewCase) -> str:
         new_case.validate()

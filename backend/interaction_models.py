@@ -3,7 +3,7 @@
 Answer feedback, ratings, suggestions and requests to talk to a person are kept for
 the staff (analytics, the agents' queue) WITHOUT personal data: the channel user
 is stored only as a keyed hash (its own purpose, so it cannot be joined with the
-case tables), and free text is stored only after ``backend.interactions.redact``
+case tables), and free text is stored only after ``backend.redaction.redact``
 removed e-mails, phone numbers and document numbers.
 
 Registered on ``backend.models.Base`` so the Alembic migrations own the schema

@@ -1,184 +1,69 @@
 """Storing feedback, ratings, suggestions and handoff requests without personal data.
 
-The action server writes here (``actions.support``); the staff's analytics and the
-agents' queue read from here. Two rules hold for every row:
+The action server writes here through ``InteractionRepository`` (this SQL store, or
+``backend.http_interactions`` when the case store is a service); the staff's analytics
+and the agents' queue read from here. Two rules hold for every row:
 
 - the channel user is stored only as ``interaction_sender_hash`` (a keyed hash with
   its own purpose: it cannot be joined with the case tables' ``sender_hash``);
-- free text goes through ``redact`` first: e-mail addresses, phone numbers and
-  document numbers are replaced by placeholders. Names cannot be recognised
-  reliably in free text (spaCy's small Spanish model has weak NER), so the bot asks
-  for names only inside the case form, whose answers never reach these tables.
+- free text goes through ``backend.redaction.redact`` first.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-import textnorm
+from backend.codes import DEFAULT_PREFIX
 from backend.hashing import keyed_hash
 from backend.interaction_models import AnswerFeedback, HandoffRequest, HandoffState, Rating, Suggestion
-from textnorm.patterns import EMAIL_IN_TEXT_RE
+from backend.redaction import MAX_TEXT, redact
+from backend.suggestion_topics import TOPIC_LABELS, classify_topic
 
-MAX_TEXT = 2000
+__all__ = [
+    "MAX_SUMMARY",
+    "MAX_TEXT",
+    "TOPIC_LABELS",
+    "HandoffView",
+    "InteractionRepository",
+    "InteractionStore",
+    "classify_topic",
+    "interaction_sender_hash",
+    "redact",
+]
+
 MAX_SUMMARY = 6000
-
-# Case codes (EXP-2026-000123, exp 2026 123...) are not personal data and the agent needs them.
-_CASE_CODE_RE = re.compile(r"\bEXP[\s._/-]?(?:19|20)\d{2}[\s._/-]?\d{1,6}\b", re.IGNORECASE)
-# Digits with the separators of phone and document numbers ("+54 9 11 5555-1234",
-# "30.123.456", "12.345.678-K"), possibly with a short letter prefix or a check letter.
-_NUMBERISH_RE = re.compile(r"(?<![\w@])\+?(?:[A-Za-z]{1,3}-?)?\(?\d[\d\s.\-/()]*\d(?:-?[A-Za-z])?(?![\w@])")
-# Long letter+digit tokens (CURP, NIE, passport numbers).
-_ALNUM_TOKEN_RE = re.compile(r"\b[A-Za-z0-9]{6,}\b")
-
-
-def redact(text: str, limit: int = MAX_TEXT) -> str:
-    """The text with e-mails, phone numbers and document numbers replaced; trimmed to ``limit``."""
-    codes: list[str] = []
-
-    def keep_code(match: re.Match[str]) -> str:
-        codes.append(match.group(0))
-        return f"\x00{len(codes) - 1}\x00"
-
-    value = textnorm.nfc(text)
-    value = EMAIL_IN_TEXT_RE.sub("[correo]", value)
-    value = _CASE_CODE_RE.sub(keep_code, value)
-
-    def numberish(match: re.Match[str]) -> str:
-        chunk = match.group(0)
-        if sum(ch.isdigit() for ch in chunk) < 5:
-            return chunk
-        trailing = chunk[len(chunk.rstrip(" ")) :]
-        return "[número]" + trailing
-
-    value = _NUMBERISH_RE.sub(numberish, value)
-    value = _ALNUM_TOKEN_RE.sub(
-        lambda m: "[número]" if sum(c.isdigit() for c in m.group(0)) >= 4 else m.group(0), value
-    )
-    value = re.sub(r"\x00(\d+)\x00", lambda m: codes[int(m.group(1))], value)
-    value = " ".join(value.split())
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def interaction_sender_hash(key: str, sender_id: str) -> str:
     return keyed_hash(key, "interaction-sender", sender_id)
 
 
-# --- suggestion topics ----------------------------------------------------------------
-# Topic -> stems looked for in the accent-free, lower-cased text. The first topic with
-# the most matches wins; "otros" when nothing matches.
-TOPICS: dict[str, tuple[str, ...]] = {
-    "transporte": (
-        "colectivo",
-        "micro",
-        "bus",
-        "omnibus",
-        "transporte",
-        "subte",
-        "tren",
-        "parada",
-        "frecuencia",
-        "linea ",
-    ),
-    "transito": (
-        "semaforo",
-        "transito",
-        "velocidad",
-        "estacionar",
-        "estacionamiento",
-        "senaliz",
-        "ciclovia",
-        "bicis",
-        "bicicleta",
-        "calle",
-        "esquina",
-    ),
-    "alumbrado": ("luz", "luces", "luminaria", "ilumin", "alumbrado", "farol"),
-    "limpieza": ("basura", "tacho", "contenedor", "recicla", "residuo", "limpieza", "barrido", "reciclaje"),
-    "espacios_verdes": ("plaza", "parque", "arbol", "verde", "huerta", "bancos", "juegos", "bebedero", "fuente"),
-    "seguridad": ("seguridad", "camara", "policia", "robo", "patrull"),
-    "salud": ("salud", "hospital", "guardia", "vacuna", "medic", "sala de primeros"),
-    "educacion": ("escuela", "educacion", "taller", "curso", "biblioteca", "jardin"),
-    "cultura_deporte": (
-        "cultura",
-        "cine",
-        "concierto",
-        "festival",
-        "musica",
-        "deporte",
-        "pileta",
-        "feria",
-        "recital",
-        "teatro",
-    ),
-    "atencion_tramites": (
-        "tramite",
-        "turno",
-        "horario",
-        "atencion",
-        "oficina",
-        "sabado",
-        "ventanilla",
-        "fila",
-        "pago",
-        "tarjeta",
-        "efectivo",
-        "mercado pago",
-    ),
-    "servicios_digitales": (
-        "web",
-        "pagina",
-        "app",
-        "online",
-        "internet",
-        "wifi",
-        "whatsapp",
-        "digital",
-        "asistente",
-        "chat",
-        "mensaje",
-        "sms",
-        "videollamada",
-    ),
-    "accesibilidad": ("rampa", "silla", "ruedas", "accesib", "inclusiv", "discapacidad", "ciego", "sordo"),
-}
-OTHER_TOPIC = "otros"
-TOPIC_LABELS = {
-    "transporte": "Transporte público",
-    "transito": "Tránsito y calles",
-    "alumbrado": "Alumbrado",
-    "limpieza": "Limpieza y residuos",
-    "espacios_verdes": "Plazas y espacios verdes",
-    "seguridad": "Seguridad",
-    "salud": "Salud",
-    "educacion": "Educación",
-    "cultura_deporte": "Cultura y deporte",
-    "atencion_tramites": "Atención y trámites",
-    "servicios_digitales": "Servicios digitales",
-    "accesibilidad": "Accesibilidad",
-    OTHER_TOPIC: "Otros temas",
-}
+class InteractionRepository(Protocol):
+    """What the action server writes: one implementation per case-store kind (SQL or HTTP).
+
+    Each write validates its input and raises ``ValueError`` for what cannot be stored.
+    """
+
+    def record_answer_feedback(
+        self, *, sender_id: str, channel: str, procedure_id: str | None, helpful: bool
+    ) -> None: ...
+
+    def record_rating(self, *, sender_id: str, channel: str, score: int | None, comment: str | None) -> None: ...
+
+    def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str: ...
+
+    def open_handoff(self, *, sender_id: str, channel: str, during_office_hours: bool, summary: str) -> str: ...
+
+    def leave_message(self, *, reference: str, sender_id: str, message: str) -> bool: ...
 
 
-def classify_topic(text: str) -> str:
-    """The topic of a suggestion, by keywords (deterministic and explainable to staff)."""
-    plain = f" {textnorm.plain(text)} "
-    best, best_hits = OTHER_TOPIC, 0
-    for topic, stems in TOPICS.items():
-        hits = sum(1 for stem in stems if stem in plain)
-        if hits > best_hits:
-            best, best_hits = topic, hits
-    return best
-
-
-# --- the store ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HandoffView:
     reference: str
@@ -203,9 +88,13 @@ def _new_reference() -> str:
 class InteractionStore:
     """Writes and reads the interaction tables. Every write is one short transaction."""
 
-    def __init__(self, engine: Engine, *, hash_key: str) -> None:
+    def __init__(self, engine: Engine, *, hash_key: str, case_code_prefix: str = DEFAULT_PREFIX) -> None:
         self._sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
         self._key = hash_key
+        self._prefix = case_code_prefix
+
+    def _redact(self, text: str, limit: int = MAX_TEXT) -> str:
+        return redact(text, limit, case_code_prefix=self._prefix)
 
     def _sender(self, sender_id: str) -> str:
         return interaction_sender_hash(self._key, sender_id)
@@ -225,7 +114,7 @@ class InteractionStore:
     def record_rating(self, *, sender_id: str, channel: str, score: int | None, comment: str | None) -> None:
         if score is not None and not 1 <= score <= 5:
             raise ValueError("score must be between 1 and 5")
-        cleaned = redact(comment) if comment and comment.strip() else None
+        cleaned = self._redact(comment) if comment and comment.strip() else None
         if score is None and not cleaned:
             raise ValueError("a rating needs a score or a comment")
         with self._sessions.begin() as session:
@@ -241,7 +130,7 @@ class InteractionStore:
 
     def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str:
         """Stores the suggestion and returns its topic (classified when not given)."""
-        cleaned = redact(text)
+        cleaned = self._redact(text)
         if not cleaned:
             raise ValueError("empty suggestion")
         chosen = topic if topic in TOPIC_LABELS else classify_topic(text)
@@ -274,7 +163,7 @@ class InteractionStore:
                     during_office_hours=during_office_hours,
                     channel=channel[:40],
                     sender_hash=self._sender(sender_id),
-                    summary=redact(summary, MAX_SUMMARY),
+                    summary=self._redact(summary, MAX_SUMMARY),
                 )
             )
         return reference
@@ -289,7 +178,7 @@ class InteractionStore:
             )
             if request is None:
                 return False
-            request.message = redact(message)
+            request.message = self._redact(message)
             request.state = HandoffState.MESSAGE_LEFT
             request.updated_at = _now()
             return True

@@ -48,6 +48,7 @@ def citizen_label(status: str) -> str:
     except ValueError:
         return status
 
+
 CITIZEN_EXPLANATION: dict[Status, str] = {
     Status.RECIBIDO: "Recibimos su solicitud. Pronto una persona del equipo la va a revisar.",
     Status.EN_REVISION: "Su solicitud está en revisión por el equipo de la oficina.",

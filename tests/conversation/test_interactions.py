@@ -11,7 +11,9 @@ from sqlalchemy import text
 from backend.db import create_schema, make_engine
 from backend.hashing import sender_hash
 from backend.scratch_schema import scratch_schema
-from backend.interactions import InteractionStore, classify_topic, interaction_sender_hash, redact
+from backend.interactions import InteractionStore, interaction_sender_hash
+from backend.redaction import redact
+from backend.suggestion_topics import classify_topic
 
 KEY = "test-hash-key-0123456789abcdef0123456789"
 
@@ -123,6 +125,13 @@ def test_bad_input_is_refused_and_nothing_is_written(store: tuple[InteractionSto
 )
 def test_redaction(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+def test_redaction_keeps_case_codes_of_the_configured_prefix() -> None:
+    text = "mi trámite MUN-2026-000123, dni 30123456"
+    assert redact(text, case_code_prefix="MUN") == "mi trámite MUN-2026-000123, dni [número]"
+    # A code with another prefix is not a case code of this deployment.
+    assert "EXP-2026-000123" not in redact("EXP-2026-000123", case_code_prefix="MUN")
 
 
 def test_redaction_trims_long_text() -> None:

@@ -1,0 +1,76 @@
+"""``InteractionRepository`` over HTTP: the action server stores interactions through the
+backend's internal interaction API (``backend.api_interactions``) when the case store is a
+service (``VENTANILLA_CASE_REPOSITORY=http``), so it never opens the database itself.
+
+None of these writes is idempotent, so none is retried: a lost answer loses one rating
+rather than storing it twice.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.interaction_schemas import HandoffOut, SuggestionOut
+from backend.service_client import ServiceClient
+
+_PREFIX = "/internal/interactions"
+
+
+class HttpInteractionRepository:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._service = ServiceClient(base_url, token=token, timeout=timeout, retries=0, transport=transport)
+
+    def close(self) -> None:
+        self._service.close()
+
+    def _post(self, path: str, body: dict[str, object], what: str, ok: int) -> httpx.Response:
+        response = self._service.post(_PREFIX + path, body, retry=False)
+        if response.status_code == 422:
+            raise ValueError(f"{what}: the service refused the input")
+        if response.status_code != ok:
+            raise ServiceClient.failure(response, what)
+        return response
+
+    def record_answer_feedback(self, *, sender_id: str, channel: str, procedure_id: str | None, helpful: bool) -> None:
+        body = {"sender_id": sender_id, "channel": channel, "procedure_id": procedure_id, "helpful": helpful}
+        self._post("/answer-feedback", body, "record_answer_feedback", 204)
+
+    def record_rating(self, *, sender_id: str, channel: str, score: int | None, comment: str | None) -> None:
+        body = {"sender_id": sender_id, "channel": channel, "score": score, "comment": comment}
+        self._post("/ratings", body, "record_rating", 204)
+
+    def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str:
+        body = {"sender_id": sender_id, "channel": channel, "text": text, "topic": topic}
+        response = self._post("/suggestions", body, "record_suggestion", 201)
+        return SuggestionOut.model_validate(response.json()).topic
+
+    def open_handoff(self, *, sender_id: str, channel: str, during_office_hours: bool, summary: str) -> str:
+        body = {
+            "sender_id": sender_id,
+            "channel": channel,
+            "during_office_hours": during_office_hours,
+            "summary": summary,
+        }
+        response = self._post("/handoffs", body, "open_handoff", 201)
+        return HandoffOut.model_validate(response.json()).reference
+
+    def leave_message(self, *, reference: str, sender_id: str, message: str) -> bool:
+        response = self._service.post(
+            _PREFIX + "/handoffs/message",
+            {"reference": reference, "sender_id": sender_id, "message": message},
+            retry=False,
+        )
+        if response.status_code == 404:
+            return False
+        if response.status_code == 422:
+            raise ValueError("leave_message: the service refused the input")
+        if response.status_code != 204:
+            raise ServiceClient.failure(response, "leave_message")
+        return True
