@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 import textnorm
 from actions.documents import UnknownProfile, document_hint
 from actions.services import get_services
+from actions.tracker_info import input_channel
 from actions.validators import clean_contact, clean_document, clean_name
 from backend.codes import normalize_code
 from backend.repository import CaseStatusView, NewCase, submission_key
@@ -212,7 +213,7 @@ class ActionSubmitCase(Action):
         ):
             dispatcher.utter_message(response="utter_technical_problem")
             return []
-        channel = (tracker.get_latest_input_channel() or "desconocido")[:40]
+        channel = input_channel(tracker)
         submitted_at = str(tracker.latest_message.get("timestamp") or _latest_user_timestamp(tracker))
         new_case = NewCase(
             procedure_id=str(values["procedure"]),

@@ -1,4 +1,8 @@
-"""The heavy objects the actions share: the search index and the case repository.
+"""The heavy objects the actions share: the search index, the case and interaction repositories.
+
+The one way actions reach their services. ``VENTANILLA_CASE_REPOSITORY`` chooses for both
+repositories: ``sql`` opens the case database directly, ``http`` talks to the backend's
+internal APIs (or an agency's own service) and never opens the database.
 
 Created once per process on first use (or at server start, see ``actions.server``),
 never at import time, so importing an action module stays cheap and side-effect free.
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from actions.settings import ActionSettings
+from backend.interactions import InteractionRepository
 from backend.repository import CaseRepository
 from knowledge_base.search import IndexHolder
 
@@ -22,6 +27,7 @@ class Services:
     search: IndexHolder
     cases: CaseRepository
     titles: dict[str, str]  # procedure id -> title, from the content files
+    interactions: InteractionRepository
 
 
 _lock = threading.Lock()
@@ -37,17 +43,28 @@ def _procedure_titles(settings: ActionSettings) -> dict[str, str]:
     return titles
 
 
-def _make_repository(settings: ActionSettings) -> CaseRepository:
+def _make_repositories(settings: ActionSettings) -> tuple[CaseRepository, InteractionRepository]:
+    """The case and interaction repositories of the configured kind (one engine for both with SQL)."""
     if settings.case_repository == "http":
+        from backend.http_interactions import HttpInteractionRepository
         from backend.http_repository import HttpCaseRepository
 
-        return HttpCaseRepository(settings.backend_url, token=settings.case_service_token)
+        token = settings.case_service_token
+        return (
+            HttpCaseRepository(settings.backend_url, token=token),
+            HttpInteractionRepository(settings.backend_url, token=token),
+        )
     from backend.db import create_schema, make_engine
+    from backend.interactions import InteractionStore
     from backend.repository import SqlCaseRepository
 
     engine = make_engine(settings.effective_database_url)
     create_schema(engine)
-    return SqlCaseRepository(engine, hash_key=settings.case_hash_key, code_prefix=settings.case_code_prefix)
+    prefix = settings.case_code_prefix
+    return (
+        SqlCaseRepository(engine, hash_key=settings.case_hash_key, code_prefix=prefix),
+        InteractionStore(engine, hash_key=settings.case_hash_key, case_code_prefix=prefix),
+    )
 
 
 def build_services(settings: ActionSettings | None = None) -> Services:
@@ -56,7 +73,8 @@ def build_services(settings: ActionSettings | None = None) -> Services:
     settings = settings or ActionSettings()
     holder = IndexHolder(settings.kb, make_embedder(settings.kb.embedder, settings.kb.model))
     holder.searcher()  # fail at start-up, not on a citizen's first question
-    return Services(settings, holder, _make_repository(settings), _procedure_titles(settings))
+    cases, interactions = _make_repositories(settings)
+    return Services(settings, holder, cases, _procedure_titles(settings), interactions)
 
 
 def get_services() -> Services:

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 import actions.services
-import actions.support
 from actions.settings import ActionSettings
 from backend.db import create_schema, make_engine
 from backend.interactions import InteractionStore
@@ -63,10 +62,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     create_schema(engine)
     cases = SqlCaseRepository(engine, hash_key=KEY)
     interactions = InteractionStore(engine, hash_key=KEY)
-    services = actions.services.Services(settings, FakeSearch(), cases, dict(TITLES))  # type: ignore[arg-type]
+    services = actions.services.Services(settings, FakeSearch(), cases, dict(TITLES), interactions)  # type: ignore[arg-type]
     monkeypatch.setattr(actions.services, "_services", services)
-    monkeypatch.setattr(actions.support, "_store", interactions)
-    monkeypatch.setattr(actions.support, "_settings", None)
     yield Env(settings, cases, interactions, url)
     engine.dispose()
 

@@ -9,20 +9,16 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.support
-from actions.office_hours import SupportSettings
-from actions.support import (
+import actions.handoff
+from actions.feedback import ActionSaveFeedback, ActionSaveKbFeedback, parse_score
+from actions.handoff import (
     ActionHandoffNoMessage,
     ActionHumanHandoff,
-    ActionSaveFeedback,
     ActionSaveHandoffMessage,
-    ActionSaveKbFeedback,
-    ActionSaveSuggestion,
-    ValidateSuggestionForm,
     conversation_summary,
-    parse_score,
-    suggestion_is_specific,
 )
+from actions.services import get_services
+from actions.suggestions import ActionSaveSuggestion, ValidateSuggestionForm, suggestion_is_specific
 from tests.conversation.conftest import TITLES, Env, bot, slot, tracker, user
 
 MONDAY_NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -76,8 +72,11 @@ def test_summary_lists_cases_opened_by_the_bot_only() -> None:
 
 
 def _with_clock(monkeypatch: pytest.MonkeyPatch, now: datetime, hours: str = "mon-fri 08:00-15:00") -> None:
-    monkeypatch.setattr(actions.support, "clock", lambda: now)
-    monkeypatch.setattr(actions.support, "_settings", SupportSettings(office_hours=hours, timezone="UTC"))
+    services = get_services()
+    monkeypatch.setattr(actions.handoff, "clock", lambda: now)
+    monkeypatch.setattr(
+        services, "settings", services.settings.model_copy(update={"office_hours": hours, "timezone": "UTC"})
+    )
 
 
 def test_handoff_during_office_hours_pauses_the_bot(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,7 +134,7 @@ def test_handoff_store_down_still_answers(env: Env, monkeypatch: pytest.MonkeyPa
         def open_handoff(self, **_: Any) -> str:
             raise RuntimeError("database is down")
 
-    monkeypatch.setattr(actions.support, "_store", Broken())
+    monkeypatch.setattr(get_services(), "interactions", Broken())
     events, messages = run(ActionHumanHandoff(), tracker(text="un humano", intent="human_handoff"))
     assert events == [] and [m["response"] for m in messages] == ["utter_handoff_failed"]
 
