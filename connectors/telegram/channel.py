@@ -167,10 +167,7 @@ class TelegramInput(InputChannel):
             if not await self.store.claim(f"tg:{self.settings.bot_id}:update:{update_id}", DEDUP_TTL):
                 logger.info("telegram: duplicate update %s ignored", update_id)
                 return "duplicate"
-            action, parsed = decide(update)
-            if not parsed:
-                logger.info("telegram: update %s read without python-telegram-bot's types", update_id)
-            return await self._act(action, update_id, on_new_message)
+            return await self._act(decide(update), update_id, on_new_message)
         except Exception:  # noqa: BLE001 - never a 5xx: Telegram would retry the update
             logger.exception("telegram: error while handling update %s", update_id)
             return "error"
