@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from knowledge_base.corpus import load_corpus
-from knowledge_base.importer import (
-    ImportFailed,
-    chunk_document,
-    import_file,
-    read_entries,
-    read_source,
-)
+from knowledge_base.document_chunks import chunk_document
+from knowledge_base.importer import ImportFailed, import_file, read_entries, read_source
 from knowledge_base.index import DocumentMeta
 from tests.kb.conftest import make_settings
 
