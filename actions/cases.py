@@ -228,7 +228,7 @@ class ActionSubmitCase(Action):
         )
         try:
             code = services.cases.open_case(new_case)
-        except Exception:  # noqa: BLE001 - tell the citizen; nothing was half written
+        except Exception:
             logger.exception("case creation failed procedure=%s", new_case.procedure_id)
             dispatcher.utter_message(response="utter_case_not_created")
             return []
@@ -303,7 +303,7 @@ class ActionCheckCaseStatus(Action):
         verification = str(tracker.get_slot("verification") or "")
         try:
             view = services.cases.status_for_citizen(code, verification)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("status lookup failed")
             dispatcher.utter_message(response="utter_technical_problem")
             return reset
@@ -320,7 +320,7 @@ class ActionCheckCaseStatus(Action):
             explanation=view.explanation,
             expected=_expected(view),
         )
-        return reset + [SlotSet("status_failures", 0.0)]
+        return [*reset, SlotSet("status_failures", 0.0)]
 
 
 # --- "mis trámites" ---------------------------------------------------------------------------
@@ -359,7 +359,7 @@ class ActionListMyCases(Action):
         verification = str(tracker.get_slot("list_verification") or "")
         try:
             cases = services.cases.cases_for_citizen(tracker.sender_id, verification)
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("case listing failed")
             dispatcher.utter_message(response="utter_technical_problem")
             return reset
@@ -375,4 +375,4 @@ class ActionListMyCases(Action):
         ]
         dispatcher.utter_message(response="utter_my_cases", cases="\n".join(lines), count=len(cases))
         logger.info("cases listed count=%d", len(cases))
-        return reset + [SlotSet("status_failures", 0.0)]
+        return [*reset, SlotSet("status_failures", 0.0)]

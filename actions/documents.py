@@ -43,7 +43,7 @@ _CUIT_PREFIXES = {"20", "23", "24", "25", "26", "27", "30", "33", "34"}
 
 def cuit_check_digit(first_ten: str) -> int | None:
     """Check digit of a CUIL/CUIT, or None when the number cannot have one (remainder 1)."""
-    remainder = sum(int(d) * w for d, w in zip(first_ten, _CUIT_WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(first_ten, _CUIT_WEIGHTS, strict=True)) % 11
     if remainder == 0:
         return 0
     if remainder == 1:
@@ -113,7 +113,7 @@ _PE_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 
 def pe_check_characters(dni: str) -> tuple[str, str]:
     """The two accepted check characters of a Peruvian DNI: (digit, letter)."""
-    remainder = sum(int(d) * w for d, w in zip(dni, _PE_WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(dni, _PE_WEIGHTS, strict=True)) % 11
     return "65432110987"[remainder], "KJIHGFEDCBA"[remainder]
 
 
@@ -131,7 +131,7 @@ _UY_WEIGHTS = (2, 9, 8, 7, 6, 3, 4)
 
 def uy_check_digit(body: str) -> str:
     padded = body.zfill(7)
-    total = sum(int(d) * w for d, w in zip(padded, _UY_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(padded, _UY_WEIGHTS, strict=True))
     return str((10 - total % 10) % 10)
 
 

@@ -32,7 +32,7 @@ class ActionSaveKbFeedback(Action):
                 procedure_id=tracker.get_slot("last_procedure"),
                 helpful=helpful,
             )
-        except Exception:  # noqa: BLE001 - losing one feedback must not break the chat
+        except Exception:
             logger.exception("answer feedback not stored")
         dispatcher.utter_message(response="utter_kb_helpful_thanks" if helpful else "utter_kb_not_helpful")
         return []
@@ -93,7 +93,7 @@ class ActionSaveFeedback(Action):
                 get_services().interactions.record_rating(
                     sender_id=tracker.sender_id, channel=input_channel(tracker), score=score, comment=comment
                 )
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("rating not stored")
         if score is not None and score <= 2:
             dispatcher.utter_message(response="utter_feedback_sorry")

@@ -146,7 +146,7 @@ class ActionHumanHandoff(Action):
             reference = get_services().interactions.open_handoff(
                 sender_id=tracker.sender_id, channel=input_channel(tracker), during_office_hours=live, summary=summary
             )
-        except Exception:  # noqa: BLE001 - the citizen still needs a way forward
+        except Exception:
             logger.exception("handoff could not be registered")
             dispatcher.utter_message(response="utter_handoff_failed")
             return []
@@ -193,7 +193,7 @@ class ActionSaveHandoffMessage(Action):
             saved = bool(reference and message) and get_services().interactions.leave_message(
                 reference=reference, sender_id=tracker.sender_id, message=message
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("handoff message could not be saved")
             saved = False
         if not saved:
@@ -230,7 +230,8 @@ def resume_conversation(rasa_url: str, sender_id: str, token: str = "", timeout:
     if token:
         url += f"?token={urllib.request.quote(token, safe='')}"
     body = json.dumps(RESUME_EVENTS).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - staff-configured URL
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - staff-configured URL
         if response.status != 200:
             raise RuntimeError(f"Rasa answered {response.status}")

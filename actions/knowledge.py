@@ -22,7 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import get_services
-from knowledge_base.search import Hit, SearchResult, Searcher
+from knowledge_base.search import Hit, Searcher, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class ActionAnswerProcedure(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         try:
             return self._answer(dispatcher, tracker)
-        except Exception:  # noqa: BLE001 - the citizen must always get a reply
+        except Exception:
             logger.exception("knowledge answer failed")
             dispatcher.utter_message(response="utter_technical_problem")
             # Not answered: an earlier answer's True must not trigger "¿Le sirvió?" now.

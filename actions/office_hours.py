@@ -76,7 +76,7 @@ class OfficeHours:
     zone: ZoneInfo
 
     @classmethod
-    def parse(cls, spec: str, timezone: str = "UTC") -> "OfficeHours":
+    def parse(cls, spec: str, timezone: str = "UTC") -> OfficeHours:
         try:
             zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):

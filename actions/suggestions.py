@@ -63,7 +63,7 @@ class ActionSaveSuggestion(Action):
             topic = get_services().interactions.record_suggestion(
                 sender_id=tracker.sender_id, channel=input_channel(tracker), text=text
             )
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("suggestion not stored")
             dispatcher.utter_message(response="utter_technical_problem")
             return reset

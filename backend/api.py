@@ -44,7 +44,8 @@ Ventanilla's case backend.
 
 def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     """422 with where and what, but never the submitted values (they can be personal data)."""
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):  # registered for RequestValidationError only
+        raise TypeError(type(exc).__name__)
     errors = [
         {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
         for err in exc.errors()
@@ -60,7 +61,8 @@ def _conflict(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ConcurrentChange):
         return JSONResponse(
             {
-                "detail": f"Otra persona cambió el estado de {exc} al mismo tiempo. Recargue el trámite y vuelva a intentar."
+                "detail": f"Otra persona cambió el estado de {exc} al mismo tiempo. "
+                "Recargue el trámite y vuelva a intentar."
             },
             status_code=409,
         )

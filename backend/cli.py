@@ -11,9 +11,8 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
-
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -97,13 +96,15 @@ def privacy_main(argv: list[str] | None = None) -> int:
 def retention_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ventanilla-retention",
-        description="Borra los datos personales de los trámites cerrados hace más de N días y las conversaciones inactivas.",
+        description="Borra los datos personales de los trámites cerrados hace más de N días "
+        "y las conversaciones inactivas.",
     )
     parser.add_argument("--days", type=int, help="días de retención (por defecto VENTANILLA_RETENTION_DAYS)")
     parser.add_argument(
         "--conversation-days",
         type=int,
-        help="días sin actividad tras los que se borra una conversación (por defecto VENTANILLA_CONVERSATION_RETENTION_DAYS)",
+        help="días sin actividad tras los que se borra una conversación "
+        "(por defecto VENTANILLA_CONVERSATION_RETENTION_DAYS)",
     )
     parser.add_argument("--dry-run", action="store_true", help="solo muestra qué se borraría")
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ outage is retried here like a Rasa outage.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -63,7 +64,7 @@ class DeliveryResult:
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     """Exponential backoff with full jitter in its upper half: base * 2^(n-1), capped."""
     delay = min(cap, base * (2 ** max(0, attempts - 1)))
-    return delay * random.uniform(0.5, 1.0)
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
 class OutboxStore:
@@ -204,7 +205,8 @@ class RasaNotifier:
         return None
 
     async def send(self, item: Claimed, now: datetime | None = None) -> DeliveryResult:
-        assert item.sender_id is not None
+        if item.sender_id is None:  # claimed rows always have one (erased cases are not claimed)
+            raise ValueError("notification without a sender")
         now = now or datetime.now(timezone.utc)
         waited = (now - item.created_at).total_seconds()
         if waited < self._settings.notify_max_defer_seconds:
@@ -284,14 +286,12 @@ class Dispatcher:
             while not self._stop.is_set():
                 try:
                     attempted = await self.run_once(notifier)
-                except Exception:  # noqa: BLE001 - a database hiccup must not kill the loop
+                except Exception:
                     logger.exception("notification dispatcher round failed")
                     attempted = 0
                 if attempted == 0:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop.wait(), timeout=self._settings.notify_poll_seconds)
-                    except TimeoutError:
-                        pass
         finally:
             if self._client is None:
                 await client.aclose()

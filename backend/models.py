@@ -60,7 +60,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}  # noqa: RUF012 - SQLAlchemy's hook
 
 
 class CaseCounter(Base):
@@ -105,13 +105,13 @@ class Case(Base):
     # Rasa needs it to deliver a message. Never logged.
     sender_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
-    history: Mapped[list["CaseStatusChange"]] = relationship(
+    history: Mapped[list[CaseStatusChange]] = relationship(
         back_populates="case", order_by="CaseStatusChange.id", cascade="all, delete-orphan"
     )
-    notes: Mapped[list["CaseNote"]] = relationship(
+    notes: Mapped[list[CaseNote]] = relationship(
         back_populates="case", order_by="CaseNote.id", cascade="all, delete-orphan"
     )
-    consents: Mapped[list["ConsentRecord"]] = relationship(
+    consents: Mapped[list[ConsentRecord]] = relationship(
         back_populates="case", order_by="ConsentRecord.id", cascade="all, delete-orphan"
     )
 

@@ -66,7 +66,7 @@ class CaseStatusOut(BaseModel):
     expected_date: date | None = None
 
     @classmethod
-    def from_view(cls, view: CaseStatusView) -> "CaseStatusOut":
+    def from_view(cls, view: CaseStatusView) -> CaseStatusOut:
         return cls(
             code=view.code,
             procedure_id=view.procedure_id,

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEV_CASE_HASH_KEY = "dev-only-case-hash-key-change-me"
-DEV_CASE_SERVICE_TOKEN = "dev-only-case-service-token-change-me"
+DEV_CASE_SERVICE_TOKEN = "dev-only-case-service-token-change-me"  # noqa: S105 - refused outside env=dev
 
 
 class VentanillaSettings(BaseSettings):
@@ -33,7 +33,7 @@ class VentanillaSettings(BaseSettings):
         return []
 
     @model_validator(mode="after")
-    def _refuse_dev_defaults_in_production(self) -> "VentanillaSettings":
+    def _refuse_dev_defaults_in_production(self) -> VentanillaSettings:
         if self.env == "production":
             problems = self._production_problems()
             if problems:
@@ -111,7 +111,7 @@ class BackendSettings(StoreSettings):
     notify_skip_channels: str = "rest,cmdline"
 
     @model_validator(mode="after")
-    def _lease_outlives_a_delivery(self) -> "BackendSettings":
+    def _lease_outlives_a_delivery(self) -> BackendSettings:
         # A delivery (tracker check + trigger) must end before another dispatcher may
         # take the row over, or the citizen could be told twice.
         if self.notify_lease_seconds <= 2 * self.notify_timeout_seconds:

@@ -28,8 +28,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -86,18 +86,18 @@ class CachingEmbedder:
             cache: dict[str, np.ndarray] = {}
             if path.exists():
                 data = np.load(path)
-                cache = dict(zip(data["keys"].tolist(), data["vectors"]))
+                cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
             self._memory[side] = cache
         return self._memory[side]
 
     def _embed(self, side: str, texts: Sequence[str]) -> np.ndarray:
         cache = self._cache(side)
-        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-        todo = {k: t for k, t in zip(keys, texts) if k not in cache}
+        keys = [hashlib.sha1(t.encode(), usedforsecurity=False).hexdigest() for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in cache}
         if todo:
             fn = self.inner.embed_queries if side == "q" else self.inner.embed_passages
             vectors = fn(list(todo.values()))
-            cache.update(zip(todo, vectors))
+            cache.update(zip(todo, vectors, strict=True))
             self._dirty.add(side)
         return np.vstack([cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, self.dim), np.float32)
 
@@ -126,7 +126,8 @@ def calibrate(outcomes: list[Outcome]) -> tuple[float, dict[str, float | int]]:
         key = (*preference(m), -float(m["false_abstain"]))
         if best is None or key > best[0]:
             best = (key, threshold, m)
-    assert best is not None
+    if best is None:
+        raise ValueError("no threshold candidates")
     return best[1], best[2]
 
 

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         query_ms = (time.perf_counter() - started) / len(questions) * 1000
         scores = queries @ passages_matrix.T
         gold = scores[np.arange(len(answers)), answers]
-        ranks: list[int | None] = [int((row > g).sum()) + 1 for row, g in zip(scores, gold)]
+        ranks: list[int | None] = [int((row > g).sum()) + 1 for row, g in zip(scores, gold, strict=True)]
         m = ranking_metrics(ranks)
         print(
             f"| {name} | dense | {m['recall_at_1']:.3f} | {m['recall_at_5']:.3f} | {m['mrr']:.3f} | {embed_seconds:.0f} | {query_ms:.1f} |",
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             searcher = Searcher(load_index(Path(tmp)), embedder, settings)
         started = time.perf_counter()
         hybrid: list[int | None] = []
-        for question, answer in zip(questions, answers):
+        for question, answer in zip(questions, answers, strict=True):
             ranked = [h.procedure_id for h in searcher.search(question, top_k=10, threshold=float("-inf")).closest]
             hybrid.append(ranked.index(f"s{answer}") + 1 if f"s{answer}" in ranked else None)
         search_ms = (time.perf_counter() - started) / len(questions) * 1000

@@ -58,7 +58,7 @@ def send(url: str, sender: str, text: str) -> float:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
 def run(url: str, conversations: int) -> dict[str, list[float]]:
@@ -117,16 +117,18 @@ def main() -> None:
     config = Path(args.config).resolve()
     models = ROOT / "models" if config == ROOT / "config.yml" else ROOT / "var" / "test-models"
     model = ensure_model(config, models, "ventanilla" if config == ROOT / "config.yml" else "test")
-    with tempfile.TemporaryDirectory() as tmp:
-        with Stack(
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(
             model=model,
             var_dir=Path(tmp),
             ports=Ports.free(),
             with_web=False,
             extra_env={"VENTANILLA_KB_INDEX_DIR": str(ROOT / "var" / "kb_index")},
-        ) as stack:
-            send(stack.rasa_url, "warmup", "hola")  # first call loads lazy parts
-            print(measure(stack.rasa_url, args.conversations, args.runs))
+        ) as stack,
+    ):
+        send(stack.rasa_url, "warmup", "hola")  # first call loads lazy parts
+        print(measure(stack.rasa_url, args.conversations, args.runs))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ the backend's outbox retries the notification later.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 from rasa.core.channels.callback import CallbackInput as RasaCallbackInput
 from rasa.core.channels.callback import CallbackOutput
@@ -16,7 +16,7 @@ from rasa.core.channels.channel import CollectingOutputChannel
 
 
 class StrictCallbackOutput(CallbackOutput):
-    async def _persist_message(self, message: Dict[Text, Any]) -> None:
+    async def _persist_message(self, message: dict[str, Any]) -> None:
         await CollectingOutputChannel._persist_message(self, message)
         # EndpointConfig.request raises ClientResponseError for any status >= 400.
         await self.callback_endpoint.request("post", content_type="application/json", json=message)
@@ -24,7 +24,7 @@ class StrictCallbackOutput(CallbackOutput):
 
 class CallbackInput(RasaCallbackInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "callback"
 
     def get_output_channel(self) -> CollectingOutputChannel:

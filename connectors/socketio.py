@@ -29,10 +29,12 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage, decode_bearer_token
-from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput as RasaSocketIOInput
+from rasa.core.channels.socketio import SocketBlueprint
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput as RasaSocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -49,7 +51,7 @@ SESSION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_MESSAGE_CHARS = 2000
 
 
-def valid_session_id(value: Any) -> Optional[str]:
+def valid_session_id(value: Any) -> str | None:
     """The session id if it is well formed, else None (the server then makes one)."""
     if isinstance(value, str) and SESSION_ID_RE.match(value):
         return value
@@ -59,14 +61,14 @@ def valid_session_id(value: Any) -> Optional[str]:
 class SocketIOOutput(RasaSocketIOOutput):
     """Rasa's output channel with custom payloads sent as ``{"custom": ...}``."""
 
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
 
 class SocketIOInput(RasaSocketIOInput):
     """Rasa's socket.io input channel with the three fixes above."""
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
             return super().get_output_channel()
         return SocketIOOutput(self.sio, self.bot_message_evt)
@@ -83,7 +85,7 @@ class SocketIOInput(RasaSocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=self.namespace)
-        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
+        async def connect(sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None) -> bool:
             if not self.jwt_key:
                 return True
             token = auth.get("token") if isinstance(auth, dict) else None

@@ -18,11 +18,13 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for aspect, pattern in (
         (
             "processing_time",
-            r"\b(cuanto (tiempo|tarda|demora)|cuantos dias|cuanto se tarda|tarda|demora|plazo|cuando (me lo dan|esta listo|sale|llega))\b",
+            r"\b(cuanto (tiempo|tarda|demora)|cuantos dias|cuanto se tarda|tarda|demora|plazo|"
+            r"cuando (me lo dan|esta listo|sale|llega))\b",
         ),
         (
             "cost",
-            r"\b(cuanto (sale|cuesta|cobran|vale|hay que pagar|se paga)|precio|costo|cuesta|arancel|gratis|gratuit[oa]s?|sale caro|cobran)\b",
+            r"\b(cuanto (sale|cuesta|cobran|vale|hay que pagar|se paga)|precio|costo|cuesta|arancel|"
+            r"gratis|gratuit[oa]s?|sale caro|cobran)\b",
         ),
         (
             "requirements",
@@ -32,7 +34,8 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "dirección" is left out: it is as often the citizen's own address as the office's.
         (
             "offices",
-            r"\b(donde (queda|esta|estan|atienden|es la oficina)|horarios?|a que hora|que hora (abre|cierra)|oficinas?|sede|telefono)\b",
+            r"\b(donde (queda|esta|estan|atienden|es la oficina)|horarios?|a que hora|que hora (abre|cierra)|"
+            r"oficinas?|sede|telefono)\b",
         ),
         ("channels", r"\b(online|on line|internet|en linea|por la web|pagina web|virtual|sin ir|desde (mi )?casa)\b"),
     )

@@ -177,8 +177,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from knowledge_base.content import load_content
-    from knowledge_base.index import DocumentMeta
     from knowledge_base.importer import import_file
+    from knowledge_base.index import DocumentMeta
 
     settings = _settings(args)
     procedures, _ = load_content(settings.content_dir, stale_after_days=settings.stale_after_days)
@@ -214,7 +214,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if kind is not None:
                 ranked = ", ".join(o.ranked) or "-"
                 print(
-                    f"{kind:>15}  {o.confidence:6.3f}  esperado={o.question.expected or 'abstenerse'}  obtenido=[{ranked}]  {o.question.question}",
+                    f"{kind:>15}  {o.confidence:6.3f}  esperado={o.question.expected or 'abstenerse'}  "
+                    f"obtenido=[{ranked}]  {o.question.question}",
                     file=out,
                 )
     return 0

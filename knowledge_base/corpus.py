@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from knowledge_base.content import Problem, load_content
-from knowledge_base.index import DocumentMeta
 from knowledge_base.importer import ImportFailed, imported_passages, load_imported_file
+from knowledge_base.index import DocumentMeta
 from knowledge_base.out_of_scope import load_topics
 from knowledge_base.passages import Passage, all_passages
 from knowledge_base.rewrite import QueryRewriter, load_rules

@@ -11,9 +11,10 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from knowledge_base.import_entries import Entry, ImportProblem, slugify
 from knowledge_base.schema import ID_PATTERN
@@ -53,7 +54,10 @@ def _records(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, dict[
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        yield number, dict(zip(header, cells + [""] * (len(header) - len(cells))))
+        yield (
+            number,
+            dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False)),
+        )  # extra cells are dropped
 
 
 def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

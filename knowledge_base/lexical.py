@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,7 +61,7 @@ class Bm25Index:
         self._max = {term: float(weights.max()) for term, (_, weights) in postings.items() if len(weights)}
 
     @classmethod
-    def build(cls, documents: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> "Bm25Index":
+    def build(cls, documents: Iterable[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> Bm25Index:
         docs = [list(d) for d in documents]
         n = len(docs)
         avg_len = (sum(len(d) for d in docs) / n) if n else 1.0
@@ -100,7 +100,7 @@ class Bm25Index:
         (directory / "bm25_terms.json").write_text(json.dumps({"size": self.size, "terms": terms}))
 
     @classmethod
-    def load(cls, directory: Path) -> "Bm25Index":
+    def load(cls, directory: Path) -> Bm25Index:
         meta = json.loads((directory / "bm25_terms.json").read_text())
         with np.load(directory / "bm25.npz") as arrays:
             # Read each array once: indexing an NpzFile decompresses the whole array again.

@@ -10,8 +10,8 @@ questions look like FAQ questions far more than like answers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 from knowledge_base.schema import SECTIONS, Procedure
 

@@ -66,7 +66,7 @@ class QueryRewriter:
         return {"abbreviations": self.abbreviations, "synonyms": [[c, list(v)] for c, v in self.synonyms]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "QueryRewriter":
+    def from_dict(cls, data: dict[str, Any]) -> QueryRewriter:
         return cls(
             dict(data.get("abbreviations", {})),
             tuple((str(c), tuple(v)) for c, v in data.get("synonyms", [])),

@@ -7,8 +7,9 @@ plus the environment at start-up, into ``var/credentials.yml``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

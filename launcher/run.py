@@ -63,7 +63,8 @@ def main() -> int:
         f"  Backend (staff):  {stack.backend_url}/docs\n"
         f"  Registros:        {var_dir / 'logs'}\n"
         + (f"  Token de personal (admin, solo para esta ejecución): {dev_token}\n" if dev_token else "")
-        + f"  Token de la API HTTP de Rasa (?token=..., p. ej. para devolver una conversación al bot): {stack.rasa_token}\n"
+        + "  Token de la API HTTP de Rasa (?token=..., p. ej. para devolver una conversación al bot): "
+        + f"{stack.rasa_token}\n"
         + "  Ctrl-C para detener todo.\n",
         flush=True,
     )

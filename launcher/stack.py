@@ -7,6 +7,7 @@ start the system exactly the way people do, only on free ports and a scratch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -39,7 +40,7 @@ class Ports:
     web: int = 8080
 
     @classmethod
-    def free(cls) -> "Ports":
+    def free(cls) -> Ports:
         return cls(free_port(), free_port(), free_port(), free_port())
 
 
@@ -121,7 +122,7 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> "Stack":  # type: ignore[no-untyped-def]
+    def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> Stack:  # type: ignore[no-untyped-def]
         self.var_dir.mkdir(parents=True, exist_ok=True)
         from launcher.credentials import write_credentials
 
@@ -183,10 +184,11 @@ class Stack:
         while time.monotonic() < deadline:
             if process.popen.poll() is not None:
                 raise RuntimeError(
-                    f"{process.name} terminó con código {process.popen.returncode}; vea {self.var_dir / 'logs' / (process.name + '.log')}"
+                    f"{process.name} terminó con código {process.popen.returncode}; "
+                    f"vea {self.var_dir / 'logs' / (process.name + '.log')}"
                 )
             try:
-                with urllib.request.urlopen(process.health_url, timeout=2) as resp:
+                with urllib.request.urlopen(process.health_url, timeout=2) as resp:  # noqa: S310 - our own http://127.0.0.1 URL
                     if resp.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
@@ -197,24 +199,20 @@ class Stack:
     def stop(self, grace: float = 15.0) -> None:
         for process in reversed(self.processes):
             if process.popen.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.popen.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + grace
         for process in self.processes:
             try:
                 process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.popen.wait()
             process.log.close()
         self.processes.clear()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:

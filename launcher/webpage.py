@@ -59,7 +59,7 @@ class PageHandler(BaseHTTPRequestHandler):
         self.rasa_url = rasa_url
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         return  # no access log: paths are harmless, but keep logs to events only
 
     def _send(
@@ -75,7 +75,7 @@ class PageHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/health":
             self._send(b'{"status": "ok"}', "application/json")

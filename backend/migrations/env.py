@@ -11,13 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import backend.models  # noqa: F401 - registers the case tables on Base.metadata
 from backend.models import Base
-
-try:  # feedback, suggestions and handoffs (conversation issue), when present
-    import backend.interaction_models  # noqa: F401
-except ImportError:
-    pass
 
 target_metadata = Base.metadata
 

@@ -8,8 +8,9 @@ objects first, then each renders them under its own limits.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from textnorm import spaced_key
 

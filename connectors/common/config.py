@@ -8,8 +8,8 @@ leave the channel silently unmounted (or mounted without its secret).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 
 class ChannelConfigError(ValueError):
@@ -31,7 +31,7 @@ def read_group(env: Mapping[str, str], channel: str, required: Sequence[str]) ->
     return values
 
 
-def load_env_file(path: "os.PathLike[str] | str", env: "dict[str, str] | None" = None) -> None:
+def load_env_file(path: os.PathLike[str] | str, env: dict[str, str] | None = None) -> None:
     """Reads ``KEY=value`` lines of a ``.env`` file into ``env`` (default ``os.environ``).
 
     For the console commands, which run in the Rasa environment where python-dotenv is

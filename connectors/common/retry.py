@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Optional, TypeVar
+from typing import TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +31,21 @@ class RetryPolicy:
     def backoff(self, retry_number: int) -> float:
         """Pause before retry ``retry_number`` (1, 2, ...): base·2ⁿ⁻¹, up to +25 % jitter."""
         delay = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
-        return delay * (1 + random.random() * 0.25)
+        return delay * (1 + random.random() * 0.25)  # noqa: S311 - jitter, not a secret
+
+
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True)
 class Retry:
     """A failure worth retrying, with the wait the platform asked for (if any)."""
 
-    retry_after: Optional[float] = None
+    retry_after: float | None = None
 
 
 # Given an exception, a Retry when the call may be repeated, else None.
-Classifier = Callable[[BaseException], Optional[Retry]]
+Classifier = Callable[[BaseException], Retry | None]
 
 
 async def with_retries(
@@ -57,7 +61,7 @@ async def with_retries(
     while True:
         try:
             return await call()
-        except Exception as exc:  # noqa: BLE001 - the classifier decides
+        except Exception as exc:
             retry = classify(exc)
             retry_number += 1
             if retry is None or retry_number >= policy.attempts:

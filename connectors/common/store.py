@@ -17,7 +17,8 @@ import abc
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 KEY_PREFIX = "ventanilla:channels:"
 
@@ -41,7 +42,7 @@ class ChannelStore(abc.ABC):
     async def pop(self, key: str) -> str | None:
         """The live value of ``key`` (or None), removing it atomically."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook: stores without connections keep it
         """Releases connections (nothing to do for the memory store)."""
 
 

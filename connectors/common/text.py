@@ -11,7 +11,7 @@ between Python code points).
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 LengthFn = Callable[[str], int]
 

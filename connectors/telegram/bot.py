@@ -12,14 +12,15 @@ from __future__ import annotations
 import datetime as dtm
 import logging
 import warnings
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from connectors.common.retry import Retry, RetryPolicy, with_retries
+from connectors.common.retry import DEFAULT_POLICY, Retry, RetryPolicy, with_retries
 from connectors.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
 
 
-def classify(exc: BaseException) -> Optional[Retry]:
+def classify(exc: BaseException) -> Retry | None:
     if isinstance(exc, RetryAfter):
         return Retry(retry_after_seconds(exc))
     if isinstance(exc, TimedOut):
@@ -66,6 +67,6 @@ def classify(exc: BaseException) -> Optional[Retry]:
     return None
 
 
-async def call(make: Callable[[], Awaitable[T]], what: str, policy: RetryPolicy = RetryPolicy()) -> T:
+async def call(make: Callable[[], Awaitable[T]], what: str, policy: RetryPolicy = DEFAULT_POLICY) -> T:
     """Runs one Bot API call (``make`` creates a fresh coroutine per attempt) with retries."""
     return await with_retries(make, classify, policy, what=f"telegram {what}")

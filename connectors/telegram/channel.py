@@ -19,7 +19,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.exceptions import RasaException
@@ -35,12 +36,11 @@ from connectors.common.privacy import pseudonym
 from connectors.common.store import ChannelStore, shared_store
 from connectors.telegram import bot as tg
 from connectors.telegram.render import CALLBACK_DATA_LIMIT, PARSE_MODE, PhotoPlan, TextPlan, html_chunks, keyboard, plan
-from connectors.telegram.settings import TelegramSettings
+from connectors.telegram.settings import SECRET_HEADER, TelegramSettings
 from connectors.telegram.updates import Action, decide
 
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000
 DEDUP_TTL = 24 * 3600  # Telegram keeps undelivered updates for 24 hours
 
@@ -49,7 +49,7 @@ class TelegramOutput(OutputChannel):
     """Sends bot messages with python-telegram-bot's ``Bot``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     def __init__(self, bot: Bot, refs: PayloadRefs, tag_key: str) -> None:
@@ -57,7 +57,7 @@ class TelegramOutput(OutputChannel):
         self.refs = refs
         self._tag_key = tag_key
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         for step in plan(message):
             if isinstance(step, PhotoPlan):
                 await self._send_photo(recipient_id, step.url)
@@ -82,7 +82,7 @@ class TelegramOutput(OutputChannel):
     async def _send_photo(self, chat_id: str, url: str) -> None:
         await tg.call(lambda: self.bot.send_photo(chat_id=chat_id, photo=url), "sendPhoto")
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
 
     async def answer_button(self, callback_query_id: str) -> None:
@@ -97,11 +97,11 @@ class TelegramInput(InputChannel):
     """Receives Telegram webhook updates (or updates relayed by the polling command)."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         settings = TelegramSettings.from_env()
         if settings is None:
             raise RasaException(
@@ -110,10 +110,10 @@ class TelegramInput(InputChannel):
             )
         return cls(settings)
 
-    def __init__(self, settings: TelegramSettings, store: Optional[ChannelStore] = None) -> None:
+    def __init__(self, settings: TelegramSettings, store: ChannelStore | None = None) -> None:
         self.settings = settings
         self._store = store
-        self._output: Optional[TelegramOutput] = None
+        self._output: TelegramOutput | None = None
 
     @property
     def store(self) -> ChannelStore:
@@ -168,7 +168,7 @@ class TelegramInput(InputChannel):
                 logger.info("telegram: duplicate update %s ignored", update_id)
                 return "duplicate"
             return await self._act(decide(update), update_id, on_new_message)
-        except Exception:  # noqa: BLE001 - never a 5xx: Telegram would retry the update
+        except Exception:
             logger.exception("telegram: error while handling update %s", update_id)
             return "error"
 

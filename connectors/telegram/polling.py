@@ -19,16 +19,17 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
+from connectors.telegram.settings import SECRET_HEADER
 from connectors.telegram.setup_webhook import _settings
 from connectors.telegram.updates import ALLOWED_UPDATES
 
 logger = logging.getLogger("connectors.telegram.polling")
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RELAY_ATTEMPTS = 30
 
 
@@ -53,7 +54,8 @@ async def relay(client: httpx.AsyncClient, url: str, secret: str, update: dict[s
                 return str(response.json().get("status", "ok"))
             if response.status_code < 500:
                 raise RelayRefused(
-                    f"Rasa respondió {response.status_code} en {url}: ¿el canal de Telegram está activo y el secreto coincide?"
+                    f"Rasa respondió {response.status_code} en {url}: "
+                    "¿el canal de Telegram está activo y el secreto coincide?"
                 )
             logger.warning("Rasa respondió %d; reintento %d en %.0f s", response.status_code, attempt, delay)
         await asyncio.sleep(delay)
@@ -67,7 +69,7 @@ async def poll(rasa_url: str, once: bool, timeout: int) -> int:
     settings = _settings()
     webhook_url = f"{rasa_url.rstrip('/')}/webhooks/telegram/webhook"
     bot = build_bot(settings)
-    offset: Optional[int] = None
+    offset: int | None = None
     relayed = 0
     async with bot, httpx.AsyncClient(timeout=120.0) as client:
         await bot.delete_webhook(drop_pending_updates=False)
@@ -89,7 +91,7 @@ async def poll(rasa_url: str, once: bool, timeout: int) -> int:
                 return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Recibe actualizaciones de Telegram por polling (desarrollo local).")
     parser.add_argument("--rasa-url", default=os.environ.get("VENTANILLA_RASA_URL", "http://127.0.0.1:5005"))
     parser.add_argument("--once", action="store_true", help="procesa lo pendiente y termina")

@@ -11,8 +11,9 @@ phrases, and a column reads best on a phone.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from connectors.common import messages
 from connectors.common.buttons import Choice, choices_from, shorten
@@ -38,7 +39,7 @@ class PhotoPlan:
     url: str
 
 
-Plan = Union[TextPlan, PhotoPlan]
+Plan = TextPlan | PhotoPlan
 
 
 def escape(text: str) -> str:
@@ -72,10 +73,10 @@ def plan(message: Mapping[str, Any]) -> list[Plan]:
     return plans
 
 
-def keyboard(choices: list[Choice], callback_data: list[Optional[str]]) -> dict[str, Any]:
+def keyboard(choices: list[Choice], callback_data: list[str | None]) -> dict[str, Any]:
     """An ``InlineKeyboardMarkup`` as the Bot API's JSON; url buttons need no callback data."""
     rows = []
-    for choice, data in zip(choices, callback_data):
+    for choice, data in zip(choices, callback_data, strict=True):
         label = shorten(choice.title, BUTTON_TEXT_LIMIT)
         rows.append([{"text": label, "url": choice.url} if choice.url else {"text": label, "callback_data": data}])
     return {"inline_keyboard": rows}

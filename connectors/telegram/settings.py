@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from connectors.common.config import ChannelConfigError, read_group
 
-BOT_TOKEN = "VENTANILLA_TELEGRAM_BOT_TOKEN"
-WEBHOOK_SECRET = "VENTANILLA_TELEGRAM_WEBHOOK_SECRET"
+BOT_TOKEN = "VENTANILLA_TELEGRAM_BOT_TOKEN"  # noqa: S105 - the variable's name, not a secret
+WEBHOOK_SECRET = "VENTANILLA_TELEGRAM_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+# The header in which Telegram sends the webhook secret back (checked by channel.py, sent by polling.py).
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 API_BASE_URL = "VENTANILLA_TELEGRAM_API_BASE_URL"
 
 REQUIRED = (BOT_TOKEN, WEBHOOK_SECRET)
@@ -42,7 +44,7 @@ class TelegramSettings:
         return f"{self.api_base_url}/file/bot"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "TelegramSettings | None":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TelegramSettings | None:
         """The settings, None when Telegram is not configured; raises when half configured."""
         env = os.environ if env is None else env
         values = read_group(env, "Telegram", REQUIRED)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 from connectors.common.config import ChannelConfigError, load_env_file
 from connectors.telegram.settings import TelegramSettings
@@ -64,7 +64,7 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Registra el webhook de Telegram con su token secreto.")
     parser.add_argument("url", nargs="?", help="URL pública https://.../webhooks/telegram/webhook")
     parser.add_argument("--delete", action="store_true", help="elimina el webhook (por ejemplo, para usar polling)")

@@ -12,8 +12,9 @@ a conversation about one citizen's procedures.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 
 from connectors.common import messages
 from connectors.common.typed import as_typed_text
@@ -38,10 +39,10 @@ class Action:
     "reply" (the channel answers ``text`` itself) or "ignore" (``reason`` says why)."""
 
     kind: str
-    chat_id: Optional[str] = None
-    text: Optional[str] = None
-    data: Optional[str] = None
-    callback_query_id: Optional[str] = None
+    chat_id: str | None = None
+    text: str | None = None
+    data: str | None = None
+    callback_query_id: str | None = None
     reason: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -92,7 +93,7 @@ _MEDIA_KEYS = (
 )
 
 
-def _chat(message: Mapping[str, Any]) -> tuple[Optional[int], str]:
+def _chat(message: Mapping[str, Any]) -> tuple[int | None, str]:
     """The chat id and type of a message; a missing type follows the id's sign (private chats are positive)."""
     chat = message.get("chat") or {}
     chat_id = chat.get("id") if isinstance(chat, Mapping) else None

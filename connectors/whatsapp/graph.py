@@ -10,11 +10,11 @@ from the settings so tests can point it at a local fake server.
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 import httpx
 
-from connectors.common.retry import Retry, RetryPolicy, with_retries
+from connectors.common.retry import DEFAULT_POLICY, Retry, RetryPolicy, with_retries
 from connectors.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class GraphError(Exception):
     """The Graph API refused a message (after retries, when they made sense)."""
 
     def __init__(
-        self, status: int, code: int, title: str, transient: bool = False, retry_after: Optional[float] = None
+        self, status: int, code: int, title: str, transient: bool = False, retry_after: float | None = None
     ) -> None:
         super().__init__(f"Graph API {status}: error {code} {title}")
         self.status = status
@@ -41,7 +41,7 @@ class GraphError(Exception):
         self.retry_after = retry_after
 
 
-def classify(exc: BaseException) -> Optional[Retry]:
+def classify(exc: BaseException) -> Retry | None:
     if isinstance(exc, GraphError):
         if exc.status == 429 or exc.status >= 500 or exc.code in RETRYABLE_CODES or exc.transient:
             return Retry(exc.retry_after)
@@ -51,7 +51,7 @@ def classify(exc: BaseException) -> Optional[Retry]:
     return None
 
 
-def _retry_after(response: httpx.Response) -> Optional[float]:
+def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     try:
         return float(value) if value is not None else None
@@ -76,10 +76,10 @@ def _graph_error(response: httpx.Response) -> GraphError:
 class GraphClient:
     """A client for one phone number. No connection is opened before the first send."""
 
-    def __init__(self, settings: WhatsAppSettings, policy: RetryPolicy = RetryPolicy()) -> None:
+    def __init__(self, settings: WhatsAppSettings, policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self._settings = settings
         self._policy = policy
-        self._client: Optional[httpx.AsyncClient] = None
+        self._client: httpx.AsyncClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
@@ -89,7 +89,7 @@ class GraphClient:
             )
         return self._client
 
-    async def _post_once(self, body: dict[str, Any]) -> Optional[str]:
+    async def _post_once(self, body: dict[str, Any]) -> str | None:
         response = await self._http().post(self._settings.messages_url, json=body)
         if response.status_code >= 400:
             raise _graph_error(response)
@@ -99,7 +99,7 @@ class GraphClient:
         except (ValueError, AttributeError, IndexError):
             return None
 
-    async def send(self, to: str, message: dict[str, Any]) -> Optional[str]:
+    async def send(self, to: str, message: dict[str, Any]) -> str | None:
         """Sends one message body (``{"type": ..., ...}``) to ``to``; returns its id."""
         body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, **message}
         return await with_retries(

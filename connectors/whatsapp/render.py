@@ -13,8 +13,9 @@ templates may be sent: :func:`template_body` builds one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 from connectors.common import messages
 from connectors.common.buttons import Choice, choices_from, distinct_titles, numbered_menu, shorten
@@ -42,7 +43,7 @@ class Rendered:
     """The bodies to send, in order, and the numbered menu to remember (if any)."""
 
     bodies: list[dict[str, Any]] = field(default_factory=list)
-    menu: Optional[list[Choice]] = None
+    menu: list[Choice] | None = None
 
 
 def text_body(text: str) -> dict[str, Any]:
@@ -78,26 +79,27 @@ async def _reply_buttons(
     lead, body = _lead_and_body(text, BUTTON_BODY_LIMIT)
     buttons = [
         {"type": "reply", "reply": {"id": await encode(c.payload, REPLY_ID_LIMIT), "title": title}}
-        for c, title in zip(choices, titles)
+        for c, title in zip(choices, titles, strict=True)
     ]
-    return lead + [
+    return [
+        *lead,
         {
             "type": "interactive",
             "interactive": {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}},
-        }
+        },
     ]
 
 
 async def _list(text: str, choices: Sequence[Choice], titles: Sequence[str], encode: Encoder) -> list[dict[str, Any]]:
     lead, body = _lead_and_body(text, LIST_BODY_LIMIT)
     rows = []
-    for choice, title in zip(choices, titles):
+    for choice, title in zip(choices, titles, strict=True):
         row: dict[str, Any] = {"id": await encode(choice.payload, ROW_ID_LIMIT), "title": title}
         if row["title"] != " ".join(choice.title.split()):
             row["description"] = shorten(choice.title, ROW_DESCRIPTION_LIMIT)
         rows.append(row)
     action = {"button": shorten(messages.LIST_BUTTON_LABEL, LIST_BUTTON_LIMIT), "sections": [{"rows": rows}]}
-    return lead + [{"type": "interactive", "interactive": {"type": "list", "body": {"text": body}, "action": action}}]
+    return [*lead, {"type": "interactive", "interactive": {"type": "list", "body": {"text": body}, "action": action}}]
 
 
 def _custom_text(custom: Any) -> str:

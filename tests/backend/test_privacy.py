@@ -74,7 +74,7 @@ def test_export_gives_the_citizen_everything_we_hold(
 
 
 def test_export_to_a_file(repo: SqlCaseRepository, engine: Engine, database: Database, tmp_path: Path) -> None:
-    mine, _ = _citizen_with_two_cases(repo, engine)
+    _mine, _ = _citizen_with_two_cases(repo, engine)
     out = tmp_path / "export.json"
     result = _run("ventanilla-privacy", database, "export", "--output", str(out), stdin="30123456")
     assert result.returncode == 0 and "Exportados 2 trámites" in result.stderr

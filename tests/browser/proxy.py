@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 
 class TcpProxy:
@@ -63,10 +63,8 @@ class TcpProxy:
     def _discard(self, sock: socket.socket) -> None:
         with self._lock:
             self._open.discard(sock)
-        try:
+        with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()
 
     def cut(self) -> None:

@@ -14,8 +14,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import pytest
 
@@ -100,9 +101,7 @@ def channel_stack(
 # --- talking to the stack ----------------------------------------------------------------
 
 
-def http(
-    method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict[str, str]] = None
-) -> tuple[int, bytes]:
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=90) as response:
@@ -112,7 +111,7 @@ def http(
 
 
 def post_telegram(
-    stack: Any, update: dict[str, Any], secret: Optional[str] = TELEGRAM_SECRET
+    stack: Any, update: dict[str, Any], secret: str | None = TELEGRAM_SECRET
 ) -> tuple[int, dict[str, Any]]:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
@@ -126,8 +125,8 @@ def post_whatsapp(
     payload: Any,
     *,
     secret: str = WA_APP_SECRET,
-    signature: Optional[str] = "auto",
-    raw: Optional[bytes] = None,
+    signature: str | None = "auto",
+    raw: bytes | None = None,
 ) -> tuple[int, dict[str, Any]]:
     data = raw if raw is not None else json.dumps(payload).encode()
     headers = {"Content-Type": "application/json"}
@@ -162,7 +161,7 @@ def tracker(stack: Any, sender: str) -> dict[str, Any]:
     return json.loads(body)
 
 
-def wa_message(wa_id: str, message: dict[str, Any], message_id: Optional[str] = None) -> dict[str, Any]:
+def wa_message(wa_id: str, message: dict[str, Any], message_id: str | None = None) -> dict[str, Any]:
     """A webhook body with one message from ``wa_id`` (sent now)."""
     message = {"from": wa_id, "id": message_id or next_message_id(), "timestamp": str(int(time.time())), **message}
     value = {
@@ -177,11 +176,11 @@ def wa_message(wa_id: str, message: dict[str, Any], message_id: Optional[str] = 
     }
 
 
-def wa_text(wa_id: str, text: str, message_id: Optional[str] = None) -> dict[str, Any]:
+def wa_text(wa_id: str, text: str, message_id: str | None = None) -> dict[str, Any]:
     return wa_message(wa_id, {"type": "text", "text": {"body": text}}, message_id)
 
 
-def tg_text(chat_id: int, text: str, update_id: Optional[int] = None) -> dict[str, Any]:
+def tg_text(chat_id: int, text: str, update_id: int | None = None) -> dict[str, Any]:
     user = {"id": chat_id, "is_bot": False, "first_name": "Vecina"}
     message = {
         "message_id": 1,

@@ -7,14 +7,16 @@ the connectors sent. Failures can be queued per API method to exercise retries.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Optional
+from typing import Any
 
 
 @dataclass
@@ -83,7 +85,7 @@ class FakeServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         self._thread.start()
         return self
 
@@ -101,10 +103,8 @@ class FakeServer:
         form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode(), keep_blank_values=True).items()}
         for key, value in list(form.items()):  # python-telegram-bot JSON-encodes nested values
             if value[:1] in ("{", "["):
-                try:
+                with contextlib.suppress(ValueError):
                     form[key] = json.loads(value)
-                except ValueError:
-                    pass
         return form
 
     def fail_next(self, api_method: str, *replies: Reply) -> None:
@@ -121,7 +121,7 @@ class FakeServer:
             return len(self.requests)
 
     def since(
-        self, mark: int, api_method: Optional[str] = None, where: Optional[Callable[[Recorded], bool]] = None
+        self, mark: int, api_method: str | None = None, where: Callable[[Recorded], bool] | None = None
     ) -> list[Recorded]:
         with self._lock:
             found = self.requests[mark:]
@@ -222,7 +222,7 @@ def telegram_server_error() -> Reply:
     return Reply(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 
 
-def graph_error(status: int, code: int, message: str, retry_after: Optional[int] = None) -> Reply:
+def graph_error(status: int, code: int, message: str, retry_after: int | None = None) -> Reply:
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     return Reply(
         status, {"error": {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "x"}}, headers

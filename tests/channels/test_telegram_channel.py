@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +18,13 @@ from tests.channels.conftest import (
     MENU_BUTTONS,
     bot_says,
     domain_response,
+    intent_of,
+    last_user,
     new_chat_id,
     next_update_id,
     post_telegram,
     tg_press,
     tg_text,
-    intent_of,
-    last_user,
     tracker,
 )
 from tests.channels.fakes import FakeTelegram, Recorded, telegram_rate_limited, telegram_server_error

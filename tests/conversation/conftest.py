@@ -37,7 +37,7 @@ class FakeSearch:
     """Stands in for the index holder: maps a few words to procedures (the real search
     is exercised by the knowledge-base tests and the end-to-end conversations)."""
 
-    def searcher(self) -> "FakeSearch":
+    def searcher(self) -> FakeSearch:
         return self
 
     def search(self, text: str, top_k: int = 1, **_: Any) -> FakeResult:
@@ -81,7 +81,7 @@ def tracker(
     from rasa_sdk import Tracker
 
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
-    all_events = list(events or []) + [{"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
+    all_events = [*list(events or []), {"event": "user", "text": text, "parse_data": latest, "input_channel": channel}]
     return Tracker(sender, dict(slots or {}), latest, all_events, False, None, {}, "action_listen")
 
 

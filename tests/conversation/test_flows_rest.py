@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from actions.office_hours import SupportSettings
 from actions.handoff import resume_conversation
+from actions.office_hours import SupportSettings
 from tests.conftest import RestChat, customs, started_stack, texts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -10,9 +10,9 @@ from sqlalchemy import text
 
 from backend.db import create_schema, make_engine
 from backend.hashing import sender_hash
-from backend.scratch_schema import scratch_schema
 from backend.interactions import InteractionStore, interaction_sender_hash
 from backend.redaction import redact
+from backend.scratch_schema import scratch_schema
 from backend.suggestion_topics import classify_topic
 
 KEY = "test-hash-key-0123456789abcdef0123456789"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
@@ -14,9 +15,9 @@ from actions import services as services_module
 from actions.knowledge import ActionAnswerProcedure, choose_result
 from actions.services import Services
 from actions.settings import ActionSettings
+from knowledge_base.corpus import load_corpus
 from knowledge_base.embedders.fake import FakeEmbedder
 from knowledge_base.importer import import_file
-from knowledge_base.corpus import load_corpus
 from knowledge_base.search import Hit, IndexHolder, SearchResult
 from knowledge_base.settings import SearchSettings
 from tests.kb.conftest import build_fake
@@ -173,12 +174,12 @@ def test_follow_up_decision(overall: tuple[str, float] | None, within: float, ex
 def test_follow_up_through_the_action(install: Any, kb_settings: SearchSettings) -> None:
     # The fake embedder gives short questions low scores: a generous relief makes the mechanics visible.
     install(kb_settings.model_copy(update={"followup_relief": 0.2}))
-    messages, slots = ask("y cuanto cuesta?", slots={"last_procedure": "pasaporte-emision"})
+    messages, _ = ask("y cuanto cuesta?", slots={"last_procedure": "pasaporte-emision"})
     assert messages[2]["custom"]["procedure_id"] == "pasaporte-emision"
     assert "$" in messages[0]["answer"]
     messages, _ = ask("y cuanto cuesta?")
     assert "json" not in responses(messages)  # without a previous procedure the words are not enough
-    messages, slots = ask("me robaron la cedula, como saco otra", slots={"last_procedure": "registro-mascotas"})
+    messages, _slots = ask("me robaron la cedula, como saco otra", slots={"last_procedure": "registro-mascotas"})
     assert messages[2]["custom"]["procedure_id"] == "documento-identidad-duplicado"
 
 
@@ -192,7 +193,7 @@ def test_an_imported_document_has_no_procedure_buttons(
     )
     import_file(sheet, kb_settings.imported_dir, load_corpus(kb_settings).documents, dry_run=False)
     build_fake(kb_settings)
-    messages, slots = ask("cuando es la feria del libro de ejemplo")
+    messages, _slots = ask("cuando es la feria del libro de ejemplo")
     assert responses(messages) == ["utter_kb_answer", "utter_kb_source_no_link", "json", "utter_kb_next_steps_document"]
     assert messages[2]["custom"]["procedure_id"] == "feria:f1" and messages[2]["custom"]["source_url"] == ""
     assert messages[0]["answer"].startswith("¿Cuándo es la feria del libro de Ejemplo?\nLa feria")

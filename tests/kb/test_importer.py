@@ -253,7 +253,7 @@ def test_import_refuses_links_to_unknown_procedures(tmp_path: Path) -> None:
         tmp_path / "x.csv",
         [["id", "question", "answer", "procedure_id"], ["1", "¿Pregunta de prueba?", ANSWER, "no-existe"]],
     )
-    with pytest.raises(ImportFailed, match="x.csv:2: procedure_id: enlace roto"):
+    with pytest.raises(ImportFailed, match=r"x\.csv:2: procedure_id: enlace roto"):
         import_file(path, tmp_path / "imported", KNOWN, dry_run=False)
     assert not (tmp_path / "imported").exists()
 
