@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -226,9 +227,9 @@ RESUME_EVENTS: list[dict[str, Any]] = [
 
 def resume_conversation(rasa_url: str, sender_id: str, token: str = "", timeout: float = 10.0) -> None:
     """Gives a paused conversation back to the bot (for the agents' tool)."""
-    url = f"{rasa_url.rstrip('/')}/conversations/{urllib.request.quote(sender_id, safe='')}/tracker/events"
+    url = f"{rasa_url.rstrip('/')}/conversations/{urllib.parse.quote(sender_id, safe='')}/tracker/events"
     if token:
-        url += f"?token={urllib.request.quote(token, safe='')}"
+        url += f"?token={urllib.parse.quote(token, safe='')}"
     body = json.dumps(RESUME_EVENTS).encode()
     headers = {"Content-Type": "application/json"}
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - staff-configured URL

@@ -20,6 +20,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.services import get_services
 from knowledge_base.search import Hit, Searcher, SearchResult
@@ -116,7 +117,7 @@ class ActionAnswerProcedure(Action):
     def name(self) -> str:
         return "action_answer_procedure"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             return self._answer(dispatcher, tracker)
         except Exception:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
@@ -24,7 +25,7 @@ from actions.settings import ActionSettings, load_settings
 logger = logging.getLogger("actions.server")
 
 
-def create_app(settings: ActionSettings, executor: ActionExecutor | None = None) -> Sanic:
+def create_app(settings: ActionSettings, executor: ActionExecutor | None = None) -> Sanic[Any, Any]:
     app = Sanic("ventanilla_actions", configure_logging=False)
     app.config.KEEP_ALIVE_TIMEOUT = 120
     if executor is None:
@@ -33,7 +34,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
     app.ctx.ready = False
 
     @app.before_server_start
-    async def _load(app: Sanic) -> None:
+    async def _load(app: Sanic[Any, Any]) -> None:
         services: Services = await asyncio.get_running_loop().run_in_executor(None, build_services, settings)
         set_services(services)
         app.ctx.ready = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from backend import audit, notifications
 from backend.models import Case, CaseNote, CaseStatusChange
 from backend.workflow import Status, check_transition, parse_status
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 
 class CaseNotFound(LookupError):
@@ -38,7 +41,7 @@ class CaseFilter:
     updated_to: datetime | None = None
 
 
-def _filtered(query: Select[tuple[Case]], f: CaseFilter) -> Select[tuple[Case]]:
+def _filtered(query: Select[_Row], f: CaseFilter) -> Select[_Row]:
     if f.status is not None:
         query = query.where(Case.status == f.status.value)
     if f.procedure_id:
@@ -56,7 +59,7 @@ def _filtered(query: Select[tuple[Case]], f: CaseFilter) -> Select[tuple[Case]]:
 
 def list_cases(session: Session, *, filters: CaseFilter, page: int, page_size: int) -> tuple[list[Case], int]:
     """One page of cases (newest first) and the total that match the filters."""
-    total = session.scalar(_filtered(select(func.count()).select_from(Case), filters)) or 0  # type: ignore[arg-type]
+    total = session.scalar(_filtered(select(func.count()).select_from(Case), filters)) or 0
     rows = session.scalars(
         _filtered(select(Case), filters)
         .order_by(Case.created_at.desc(), Case.id.desc())

@@ -25,6 +25,7 @@ from backend.settings import StoreSettings
 
 
 def _read_document(args: argparse.Namespace) -> str:
+    value: str
     if args.document:
         value = args.document
     elif sys.stdin.isatty():

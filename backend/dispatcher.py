@@ -63,7 +63,7 @@ class DeliveryResult:
 
 def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
     """Exponential backoff with full jitter in its upper half: base * 2^(n-1), capped."""
-    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = min(cap, base * 2.0 ** max(0, attempts - 1))
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
@@ -136,7 +136,8 @@ class OutboxStore:
                 .values(claim_token=None, locked_until=None, **values)
                 .execution_options(synchronize_session=False)
             )
-            return result.rowcount == 1  # type: ignore[attr-defined]
+            changed: int = result.rowcount  # type: ignore[attr-defined]  # a CursorResult for UPDATE
+            return changed == 1
 
     def mark_delivered(self, item: Claimed, now: datetime | None = None) -> bool:
         now = now or datetime.now(timezone.utc)

@@ -39,20 +39,25 @@ class HttpInteractionRepository:
         return response
 
     def record_answer_feedback(self, *, sender_id: str, channel: str, procedure_id: str | None, helpful: bool) -> None:
-        body = {"sender_id": sender_id, "channel": channel, "procedure_id": procedure_id, "helpful": helpful}
+        body: dict[str, object] = {
+            "sender_id": sender_id,
+            "channel": channel,
+            "procedure_id": procedure_id,
+            "helpful": helpful,
+        }
         self._post("/answer-feedback", body, "record_answer_feedback", 204)
 
     def record_rating(self, *, sender_id: str, channel: str, score: int | None, comment: str | None) -> None:
-        body = {"sender_id": sender_id, "channel": channel, "score": score, "comment": comment}
+        body: dict[str, object] = {"sender_id": sender_id, "channel": channel, "score": score, "comment": comment}
         self._post("/ratings", body, "record_rating", 204)
 
     def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str:
-        body = {"sender_id": sender_id, "channel": channel, "text": text, "topic": topic}
+        body: dict[str, object] = {"sender_id": sender_id, "channel": channel, "text": text, "topic": topic}
         response = self._post("/suggestions", body, "record_suggestion", 201)
         return SuggestionOut.model_validate(response.json()).topic
 
     def open_handoff(self, *, sender_id: str, channel: str, during_office_hours: bool, summary: str) -> str:
-        body = {
+        body: dict[str, object] = {
             "sender_id": sender_id,
             "channel": channel,
             "during_office_hours": during_office_hours,

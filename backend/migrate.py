@@ -38,7 +38,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head: str | None = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError("the migrations have no head revision")
     return head
@@ -46,7 +46,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        revision: str | None = MigrationContext.configure(conn).get_current_revision()
+        return revision
 
 
 @contextlib.contextmanager

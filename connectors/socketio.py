@@ -77,7 +77,7 @@ class SocketIOInput(RasaSocketIOInput):
         # cors_allowed_origins=[] disables python-socketio's own origin check; Rasa's
         # --cors setting governs the HTTP side, as in Rasa's channel.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
-        bp = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        bp: Blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
 
         @bp.route("/", methods=["GET"])

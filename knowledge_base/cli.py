@@ -17,12 +17,13 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from knowledge_base.settings import SearchSettings
 
 
 def _settings(args: argparse.Namespace) -> SearchSettings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
     return SearchSettings(**overrides)

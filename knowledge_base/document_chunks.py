@@ -26,7 +26,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 def _split_long(paragraph: str, max_words: int) -> list[str]:
     if len(paragraph.split()) <= max_words:
         return [paragraph]
-    pieces, current = [], []
+    pieces: list[str] = []
+    current: list[str] = []
     for sentence in _SENTENCE_END.split(paragraph):
         words = sentence.split()
         while len(words) > max_words:  # one huge sentence: cut it by words

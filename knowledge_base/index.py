@@ -80,7 +80,8 @@ def _new_faiss_index(dim: int, size: int, hnsw_min_size: int) -> faiss.Index:
 def _storage_matrix(index: faiss.Index) -> NDArray[np.float32]:
     """The stored vectors as a numpy view (no copy) of a flat or HNSW-flat index."""
     flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
-    return faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+    xb = flat.get_xb()  # type: ignore[attr-defined]  # on the flat storage, not on every Index
+    return faiss.rev_swig_ptr(xb, flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
 
 
 def build_index(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from textnorm import spaced_key
 
@@ -26,7 +25,7 @@ class Choice:
     url: str | None = None
 
 
-def choices_from(buttons: Iterable[Mapping[str, Any]] | None) -> list[Choice]:
+def choices_from(buttons: Iterable[object] | None) -> list[Choice]:
     """Rasa button dicts as choices; buttons without a title or payload are dropped."""
     choices: list[Choice] = []
     for button in buttons or []:

@@ -30,7 +30,7 @@ class RetryPolicy:
 
     def backoff(self, retry_number: int) -> float:
         """Pause before retry ``retry_number`` (1, 2, ...): base·2ⁿ⁻¹, up to +25 % jitter."""
-        delay = min(self.max_delay, self.base_delay * (2 ** (retry_number - 1)))
+        delay = min(self.max_delay, self.base_delay * (2.0 ** (retry_number - 1)))
         return delay * (1 + random.random() * 0.25)  # noqa: S311 - jitter, not a secret
 
 

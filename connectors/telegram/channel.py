@@ -16,6 +16,7 @@ one:
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
@@ -72,12 +73,14 @@ class TelegramOutput(OutputChannel):
         chunks = html_chunks(step.text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await tg.call(
-                lambda chunk=chunk, last=last: self.bot.send_message(
-                    chat_id=chat_id, text=chunk, parse_mode=PARSE_MODE, reply_markup=markup if last else None
-                ),
-                "sendMessage",
+            send = functools.partial(
+                self.bot.send_message,
+                chat_id=chat_id,
+                text=chunk,
+                parse_mode=PARSE_MODE,
+                reply_markup=markup if last else None,
             )
+            await tg.call(send, "sendMessage")
 
     async def _send_photo(self, chat_id: str, url: str) -> None:
         await tg.call(lambda: self.bot.send_photo(chat_id=chat_id, photo=url), "sendPhoto")

@@ -114,7 +114,12 @@ def read_message(message: Mapping[str, Any]) -> Inbound | Ignored:
     kind = str(message.get("type") or "unknown")
     if not sender or not message_id:
         return Ignored(f"message without sender or id (type {kind})")
-    base = {"sender": sender, "message_id": message_id, "kind": kind, "timestamp": _int(message.get("timestamp"))}
+    base: dict[str, Any] = {
+        "sender": sender,
+        "message_id": message_id,
+        "kind": kind,
+        "timestamp": _int(message.get("timestamp")),
+    }
     if kind == "text":
         body = str((message.get("text") or {}).get("body") or "")
         typed = as_typed_text(body)
