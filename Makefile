@@ -1,6 +1,8 @@
 # Ventanilla: two commands.
 #   make run    set up what is missing, build the index, train if needed, start everything
 #   make test   set up what is missing and run the whole test suite
+# For daily work: `make check` (lint, format, types; < 1 min) and `make test-fast` (unit tests
+# that need no trained model and no server; < 2 min).
 # Everything is idempotent: a second run with nothing changed skips straight to the point.
 
 SHELL := /bin/bash
@@ -12,11 +14,20 @@ PY        := $(VENV)/bin/python
 RASA_PY   := $(VENV_RASA)/bin/python
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: help setup run test index train validate kb-validate clean browser npm
+# pip-compile's flags for the hashed lock files (`make lock`).
+LOCK_FLAGS := --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --quiet
+PIP_TOOLS  := pip-tools==7.6.2
+# Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
+FAST_MARKERS := not slow and not e2e and not postgres and not browser
+
+.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
 	@echo "make test   - run the whole test suite"
+	@echo "make test-fast - unit tests only (no trained model, no server): for daily work"
+	@echo "make check  - ruff (lint + format), mypy and ESLint"
+	@echo "make lock   - regenerate the hashed lock files from pyproject.toml and requirements/rasa.in"
 	@echo "make index  - rebuild the knowledge-base index"
 	@echo "make train  - train the Rasa model if training data or config changed"
 
@@ -26,7 +37,7 @@ $(VENV)/.installed: requirements/app.txt pyproject.toml
 	@echo "==> Creating $(VENV) (Python 3.11: actions, knowledge base, backend, tests)"
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 11), "the application needs Python 3.11"'
-	$(PY) -m pip install $(PIP_FLAGS) -q -r requirements/app.txt
+	$(PY) -m pip install $(PIP_FLAGS) -q --require-hashes -r requirements/app.txt
 	$(PY) -m pip install $(PIP_FLAGS) -q --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -34,7 +45,7 @@ $(VENV_RASA)/.installed: requirements/rasa.txt
 	@echo "==> Creating $(VENV_RASA) (Python 3.10: Rasa Open Source 3.6.21 + spaCy es_core_news_sm)"
 	@test -x $(RASA_PY) || "$$(launcher/find-python310.sh)" -m venv $(VENV_RASA)
 	$(RASA_PY) -m pip install $(PIP_FLAGS) -q 'setuptools<70' wheel
-	$(RASA_PY) -m pip install $(PIP_FLAGS) -q -r requirements/rasa.txt
+	$(RASA_PY) -m pip install $(PIP_FLAGS) -q --require-hashes -r requirements/rasa.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -69,6 +80,28 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "$(FAST_MARKERS)" -p no:cacheprovider
+
+# --- code checks and dependency locks ----------------------------------------------------
+
+# connectors/ run inside Rasa's Python 3.10 environment: mypy checks them with that interpreter.
+check: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy actions backend knowledge_base textnorm
+	$(VENV)/bin/mypy --python-executable $(RASA_PY) --python-version 3.10 connectors textnorm
+	npx --no-install eslint connectors/webchat/widget
+
+# Resolves each environment with its own Python (pip-tools in throwaway venvs under var/).
+lock:
+	@test -x var/lock-py311/bin/pip-compile || { python3.11 -m venv var/lock-py311 && \
+	  var/lock-py311/bin/pip install $(PIP_FLAGS) -q $(PIP_TOOLS); }
+	@test -x var/lock-py310/bin/pip-compile || { "$$(launcher/find-python310.sh)" -m venv var/lock-py310 && \
+	  var/lock-py310/bin/pip install $(PIP_FLAGS) -q $(PIP_TOOLS); }
+	var/lock-py311/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements/app.txt pyproject.toml
+	var/lock-py310/bin/pip-compile $(LOCK_FLAGS) -o requirements/rasa.txt requirements/rasa.in
 
 clean:
 	rm -rf var models
