@@ -16,26 +16,13 @@ from backend.service_client import ServiceClient
 _PREFIX = "/internal/interactions"
 
 
-class HttpInteractionRepository:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 10.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._service = ServiceClient(base_url, token=token, timeout=timeout, retries=0, transport=transport)
-
-    def close(self) -> None:
-        self._service.close()
-
-    def _post(self, path: str, body: dict[str, object], what: str, ok: int) -> httpx.Response:
-        response = self._service.post(_PREFIX + path, body, retry=False)
+class HttpInteractionRepository(ServiceClient):
+    def _send(self, path: str, body: dict[str, object], what: str, ok: int) -> httpx.Response:
+        response = self.post(_PREFIX + path, body, retry=False)
         if response.status_code == 422:
             raise ValueError(f"{what}: the service refused the input")
         if response.status_code != ok:
-            raise ServiceClient.failure(response, what)
+            raise self.failure(response, what)
         return response
 
     def record_answer_feedback(self, *, sender_id: str, channel: str, procedure_id: str | None, helpful: bool) -> None:
@@ -45,15 +32,15 @@ class HttpInteractionRepository:
             "procedure_id": procedure_id,
             "helpful": helpful,
         }
-        self._post("/answer-feedback", body, "record_answer_feedback", 204)
+        self._send("/answer-feedback", body, "record_answer_feedback", 204)
 
     def record_rating(self, *, sender_id: str, channel: str, score: int | None, comment: str | None) -> None:
         body: dict[str, object] = {"sender_id": sender_id, "channel": channel, "score": score, "comment": comment}
-        self._post("/ratings", body, "record_rating", 204)
+        self._send("/ratings", body, "record_rating", 204)
 
     def record_suggestion(self, *, sender_id: str, channel: str, text: str, topic: str | None = None) -> str:
         body: dict[str, object] = {"sender_id": sender_id, "channel": channel, "text": text, "topic": topic}
-        response = self._post("/suggestions", body, "record_suggestion", 201)
+        response = self._send("/suggestions", body, "record_suggestion", 201)
         return SuggestionOut.model_validate(response.json()).topic
 
     def open_handoff(self, *, sender_id: str, channel: str, during_office_hours: bool, summary: str) -> str:
@@ -63,11 +50,11 @@ class HttpInteractionRepository:
             "during_office_hours": during_office_hours,
             "summary": summary,
         }
-        response = self._post("/handoffs", body, "open_handoff", 201)
+        response = self._send("/handoffs", body, "open_handoff", 201)
         return HandoffOut.model_validate(response.json()).reference
 
     def leave_message(self, *, reference: str, sender_id: str, message: str) -> bool:
-        response = self._service.post(
+        response = self.post(
             _PREFIX + "/handoffs/message",
             {"reference": reference, "sender_id": sender_id, "message": message},
             retry=False,
@@ -77,5 +64,5 @@ class HttpInteractionRepository:
         if response.status_code == 422:
             raise ValueError("leave_message: the service refused the input")
         if response.status_code != 204:
-            raise ServiceClient.failure(response, "leave_message")
+            raise self.failure(response, "leave_message")
         return True

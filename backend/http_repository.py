@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
 from backend.repository import CaseStatusView, InvalidCase, NewCase
 from backend.schemas import CaseCreatedOut, CaseStatusOut, CitizenCasesOut
 from backend.service_client import CaseServiceError, ServiceClient
@@ -25,28 +23,12 @@ __all__ = ["CaseServiceError", "HttpCaseRepository"]
 logger = logging.getLogger(__name__)
 
 
-class HttpCaseRepository:
+class HttpCaseRepository(ServiceClient):
     """Synchronous HTTP client of the case-service contract.
 
-    Creating a case is retried on connection errors and 5xx answers: it is
+    Every call is retried on connection errors and 5xx answers: creating a case is
     idempotent, so a retry after a lost answer returns the same code.
     """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 10.0,
-        retries: int = 2,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._service = ServiceClient(base_url, token=token, timeout=timeout, retries=retries, transport=transport)
-        self._post = self._service.post
-        self._fail = ServiceClient.failure
-
-    def close(self) -> None:
-        self._service.close()
 
     def open_case(self, new_case: NewCase) -> str:
         new_case.validate()
@@ -60,27 +42,27 @@ class HttpCaseRepository:
             "idempotency_key": new_case.idempotency_key,
             "notify_opt_in": new_case.notify_opt_in,
         }
-        response = self._post("/internal/cases", body, retry=True)
+        response = self.post("/internal/cases", body, retry=True)
         if response.status_code in (200, 201):
             return CaseCreatedOut.model_validate(response.json()).code
         if response.status_code == 422:
             raise InvalidCase("the case service refused the submission")
-        raise self._fail(response, "open_case")
+        raise self.failure(response, "open_case")
 
     def status_for_citizen(self, code: str, verification: str) -> CaseStatusView | None:
-        response = self._post("/internal/cases/status", {"code": code, "verification": verification}, retry=True)
+        response = self.post("/internal/cases/status", {"code": code, "verification": verification}, retry=True)
         if response.status_code == 200:
             return CaseStatusOut.model_validate(response.json()).to_view()
         if response.status_code in (404, 422):
             return None
-        raise self._fail(response, "status_for_citizen")
+        raise self.failure(response, "status_for_citizen")
 
     def cases_for_citizen(self, sender_id: str, verification: str) -> list[CaseStatusView]:
-        response = self._post(
+        response = self.post(
             "/internal/citizen-cases", {"sender_id": sender_id, "verification": verification}, retry=True
         )
         if response.status_code == 200:
             return [c.to_view() for c in CitizenCasesOut.model_validate(response.json()).cases]
         if response.status_code == 422:
             return []
-        raise self._fail(response, "cases_for_citizen")
+        raise self.failure(response, "cases_for_citizen")
