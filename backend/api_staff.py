@@ -229,20 +229,7 @@ def notifications(
     if state_:
         query = query.where(NotificationOutbox.state == state_)
     rows = session.execute(query.order_by(NotificationOutbox.id.desc()).limit(limit)).all()
-    return [
-        NotificationOut(
-            id=n.id,
-            case_code=code,
-            to_status=n.to_status,
-            state=n.state,
-            attempts=n.attempts,
-            created_at=n.created_at,
-            next_attempt_at=n.next_attempt_at,
-            delivered_at=n.delivered_at,
-            last_error=n.last_error,
-        )
-        for n, code in rows
-    ]
+    return [_notification_out(n, code) for n, code in rows]
 
 
 @router.post("/notifications/{notification_id}/retry", response_model=NotificationOut)
@@ -270,6 +257,10 @@ def retry_notification(notification_id: int, member: Admin, session: DbSession) 
     audit.record(session, actor=member.name, action="notification.retried", case_id=n.case_id, notification_id=n.id)
     session.flush()
     session.refresh(n)
+    return _notification_out(n, code)
+
+
+def _notification_out(n: NotificationOutbox, code: str) -> NotificationOut:
     return NotificationOut(
         id=n.id,
         case_code=code,
