@@ -4,6 +4,9 @@ Why per country: a wrong digit in a document number means the citizen can never
 verify their case later, so where the document has a check digit we check it
 while they are still in the chat. Every profile receives the number already
 normalised (upper-case letters and digits only, see ``backend.hashing``).
+Check digits come from python-stdnum (ar CUIL/CUIT, cl, mx, pe, es); our own code covers
+only what it lacks: the DNI ranges, Colombia's cédula (no check digit) and Uruguay's
+cédula (not in python-stdnum).
 
 Profiles:
 
@@ -23,7 +26,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+
+from stdnum.ar import cuit as stdnum_cuit
+from stdnum.cl import rut as stdnum_rut
+from stdnum.es import dni as stdnum_dni
+from stdnum.es import nie as stdnum_nie
+from stdnum.mx import curp as stdnum_curp
+from stdnum.pe import cui as stdnum_cui
 
 GENERIC_RE = re.compile(r"^[0-9A-Z]{6,12}$")
 
@@ -38,7 +47,6 @@ def _generic(value: str) -> bool:
 
 # --- Argentina -----------------------------------------------------------------------
 _CUIT_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-_CUIT_PREFIXES = {"20", "23", "24", "25", "26", "27", "30", "33", "34"}
 
 
 def cuit_check_digit(first_ten: str) -> int | None:
@@ -54,52 +62,23 @@ def cuit_check_digit(first_ten: str) -> int | None:
 def valid_ar(value: str) -> bool:
     if value.isdigit() and len(value) in (7, 8):
         return int(value) >= 1_000_000
-    if value.isdigit() and len(value) == 11 and value[:2] in _CUIT_PREFIXES:
-        return cuit_check_digit(value[:10]) == int(value[10])
-    return False
+    # python-stdnum checks the CUIL/CUIT's type prefix and check digit; it accepts a 9 for the
+    # numbers whose remainder is 1, which are never issued with that prefix.
+    return stdnum_cuit.is_valid(value) and cuit_check_digit(value[:10]) is not None
 
 
 # --- Chile ---------------------------------------------------------------------------
-def rut_check_digit(body: str) -> str:
-    total = 0
-    for i, digit in enumerate(reversed(body)):
-        total += int(digit) * (2 + i % 6)
-    result = 11 - total % 11
-    return {11: "0", 10: "K"}.get(result, str(result))
-
-
 def valid_cl(value: str) -> bool:
-    body, check = value[:-1], value[-1:]
+    body = value[:-1]
     if not body.isdigit() or not (7 <= len(body) <= 8) or int(body) < 1_000_000:
         return False
-    return rut_check_digit(body) == check
+    return stdnum_rut.is_valid(value)
 
 
 # --- Mexico --------------------------------------------------------------------------
-_CURP_RE = re.compile(r"^[A-Z]{4}\d{6}[HMX][A-Z]{5}[0-9A-Z]\d$")
-_CURP_STATES = set(
-    "AS BC BS CC CH CL CM CS DF DG GR GT HG JC MC MN MS NE NL NT OC PL QR QT SL SP SR TC TL TS VZ YN ZS".split()
-)
-# The official table has Ñ between N and O; normalised input never contains Ñ, but the
-# position of every later letter depends on it.
-_CURP_ALPHABET = "0123456789ABCDEFGHIJKLMN\x00OPQRSTUVWXYZ"
-
-
-def curp_check_digit(first_seventeen: str) -> str:
-    total = sum(_CURP_ALPHABET.index(ch) * (18 - i) for i, ch in enumerate(first_seventeen))
-    return str((10 - total % 10) % 10)
-
-
 def valid_mx(value: str) -> bool:
-    if not _CURP_RE.match(value) or value[11:13] not in _CURP_STATES:
-        return False
-    # Position 17 is a digit for people born in the 1900s and a letter from 2000 on.
-    century = 1900 if value[16].isdigit() else 2000
-    try:
-        date(century + int(value[4:6]), int(value[6:8]), int(value[8:10]))
-    except ValueError:
-        return False
-    return curp_check_digit(value[:17]) == value[17]
+    """python-stdnum checks the structure, birth date, state and check digit."""
+    return stdnum_curp.is_valid(value)
 
 
 # --- Colombia ------------------------------------------------------------------------
@@ -108,21 +87,9 @@ def valid_co(value: str) -> bool:
 
 
 # --- Peru ----------------------------------------------------------------------------
-_PE_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
-
-
-def pe_check_characters(dni: str) -> tuple[str, str]:
-    """The two accepted check characters of a Peruvian DNI: (digit, letter)."""
-    remainder = sum(int(d) * w for d, w in zip(dni, _PE_WEIGHTS, strict=True)) % 11
-    return "65432110987"[remainder], "KJIHGFEDCBA"[remainder]
-
-
 def valid_pe(value: str) -> bool:
-    if len(value) == 8:
-        return value.isdigit()
-    if len(value) == 9 and value[:8].isdigit():
-        return value[8] in pe_check_characters(value[:8])
-    return False
+    """8 digits, or 9 with the check character (a digit or a letter) that python-stdnum verifies."""
+    return stdnum_cui.is_valid(value)
 
 
 # --- Uruguay -------------------------------------------------------------------------
@@ -142,22 +109,8 @@ def valid_uy(value: str) -> bool:
 
 
 # --- Spain ---------------------------------------------------------------------------
-_ES_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
-_DNI_RE = re.compile(r"^\d{8}[A-Z]$")
-_NIE_RE = re.compile(r"^[XYZ]\d{7}[A-Z]$")
-
-
-def es_control_letter(number: int) -> str:
-    return _ES_LETTERS[number % 23]
-
-
 def valid_es(value: str) -> bool:
-    if _DNI_RE.match(value):
-        return es_control_letter(int(value[:8])) == value[8]
-    if _NIE_RE.match(value):
-        number = int(str("XYZ".index(value[0])) + value[1:8])
-        return es_control_letter(number) == value[8]
-    return False
+    return stdnum_dni.is_valid(value) or stdnum_nie.is_valid(value)
 
 
 PROFILES: dict[str, Callable[[str], bool]] = {
