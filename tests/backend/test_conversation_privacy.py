@@ -20,7 +20,8 @@ from tests.backend.test_privacy import _run
 from tests.conftest import ROOT
 
 # The case store's kind is covered by test_privacy.py; here the subject is Rasa's store.
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+# Rasa's own tracker store runs in a .venv-rasa process.
+pytestmark = [pytest.mark.parametrize("database", ["sqlite"], indirect=True), pytest.mark.slow]
 
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 RASA_TRACKER = Path(__file__).with_name("rasa_tracker.py")

@@ -20,7 +20,8 @@ from tests.backend.conftest import HASH_KEY, Database, new_case
 
 BIN = Path(sys.executable).parent
 # The scripts also clean Rasa's conversation store: a scratch one, never the project's var/.
-pytestmark = pytest.mark.usefixtures("tracker_db")
+# Every test writes a conversation with Rasa's own tracker store (a .venv-rasa process).
+pytestmark = [pytest.mark.usefixtures("tracker_db"), pytest.mark.slow]
 
 
 def _run(

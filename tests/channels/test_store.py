@@ -11,6 +11,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import pytest
+
 from connectors.common.store import ChannelStore, MemoryStore, RedisStore, store_from_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +81,7 @@ def test_redis_store(redis_address: tuple[str, int]) -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.slow  # starts Rasa's Python
 def test_redis_store_with_the_rasa_environments_client(redis_address: tuple[str, int]) -> None:
     """The Rasa process has redis-py 4.6, not the 8.x of this environment: both must work,
     and a claim made by one process is seen by another (what several Rasa servers need)."""
