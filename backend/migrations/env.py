@@ -19,6 +19,11 @@ try:  # feedback, suggestions and handoffs (conversation issue), when present
 except ImportError:
     pass
 
+try:  # staff accounts of the console (console issue), when present
+    import backend.accounts.models  # noqa: F401
+except ImportError:
+    pass
+
 target_metadata = Base.metadata
 
 

@@ -32,6 +32,10 @@ def _models_metadata():  # type: ignore[no-untyped-def]
         import backend.interaction_models  # noqa: F401
     except ImportError:
         pass
+    try:
+        import backend.accounts.models  # noqa: F401
+    except ImportError:
+        pass
     return Base.metadata
 
 
