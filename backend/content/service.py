@@ -92,6 +92,9 @@ __all__ = [
     "submit_for_review",
     "sync_from_files",
     "export_to_files",
+    "seed_if_empty",
+    "get_version",
+    "discard_draft",
 ]
 
 
@@ -301,3 +304,12 @@ def sync_from_files(session: Session, *, content_dir: Path | None = None, actor:
 def export_to_files(session: Session, *, content_dir: Path | None = None, actor: str = "archivos") -> SyncReport:
     """Writes published content back to the YAML files; refuses files edited by hand since the last sync."""
     return filesync.export_to_files(session, content_dir=content_dir, actor=actor)
+
+
+def seed_if_empty(session: Session, *, content_dir: Path | None = None) -> bool:
+    """On a fresh database, every YAML file becomes published version 1 (call at start-up).
+
+    Returns True if it seeded. Does not build the index: the shipped index already
+    holds exactly the files' content.
+    """
+    return filesync.seed_if_empty(session, content_dir=content_dir)

@@ -24,6 +24,11 @@ try:  # staff accounts of the console (console issue), when present
 except ImportError:
     pass
 
+try:  # content store of the console (procedures, versions, comments), when present
+    import backend.content.models  # noqa: F401
+except ImportError:
+    pass
+
 target_metadata = Base.metadata
 
 

@@ -36,6 +36,10 @@ def _models_metadata():  # type: ignore[no-untyped-def]
         import backend.accounts.models  # noqa: F401
     except ImportError:
         pass
+    try:
+        import backend.content.models  # noqa: F401
+    except ImportError:
+        pass
     return Base.metadata
 
 
