@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from backend import api_internal, api_staff
+from backend.console.app import install as install_console
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.db import create_schema, make_engine
@@ -108,6 +109,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.add_exception_handler(ConcurrentChange, _conflict)
     app.include_router(api_staff.router)
     app.include_router(api_internal.router)
+    install_console(app)  # the staff console at /console (sessions, not tokens)
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:
