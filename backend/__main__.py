@@ -1,4 +1,7 @@
-"""``python -m backend``: serves the backend with uvicorn on the configured port."""
+"""``python -m backend``: serves the backend with uvicorn on the configured port.
+
+``python -m backend users ...`` manages staff accounts instead (see backend/cli_users.py).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,12 @@ from backend.settings import BackendSettings
 
 
 def main() -> None:
+    import sys
+
+    if sys.argv[1:2] == ["users"]:
+        from backend.cli_users import main as users_main
+
+        raise SystemExit(users_main(sys.argv[2:]))
     # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids

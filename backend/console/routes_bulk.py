@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
+from backend import audit
 from backend.accounts.models import StaffUser
 from backend.console.guard import EDITORS, EDITORS_OR_REVIEWERS, REVIEWERS, ConsoleDb, ConsoleState
 from backend.console.routes_content import Pub
@@ -92,9 +93,12 @@ def export(request: Request, state: ConsoleState, db: ConsoleDb, user: ContentSt
 
 
 @router.post("/console/index/rollback", response_class=HTMLResponse)
-def rollback(request: Request, state: ConsoleState, reviewer: Reviewer, pub: Pub) -> Response:
+def rollback(request: Request, state: ConsoleState, db: ConsoleDb, reviewer: Reviewer, pub: Pub) -> Response:
+    """Serves the previous index version again (the database is unchanged); audited here."""
     try:
-        content.rollback_index(publisher=pub)
-    except content.ContentError as exc:
+        served = content.rollback_index(publisher=pub)
+    except (content.ContentError, ValueError) as exc:
         raise HTTPException(409, detail=str(exc)) from None
+    audit.record(db, actor=reviewer.username, action="content.index_rolled_back", after={"index_version": served})
+    db.commit()
     return redirect("/console/import", ok="rolled_back")
