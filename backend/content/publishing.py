@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from knowledge_base.cli import DATABASE_SOURCE
 from knowledge_base.corpus import corpus_from_procedures
 from knowledge_base.embedders import Embedder
 from knowledge_base.index import (
@@ -32,7 +33,6 @@ from knowledge_base.index import (
 from knowledge_base.schema import Procedure
 from knowledge_base.settings import SearchSettings
 
-DATABASE_SOURCE = "database"  # manifest "source" of indexes built from the console's store
 
 
 @dataclass(frozen=True)
