@@ -47,11 +47,12 @@ def console_settings(var_dir: Path, **overrides: Any) -> BackendSettings:
     return BackendSettings(**values)
 
 
-def seed(app: FastAPI, users: dict[str, frozenset[Role]]) -> None:
+def seed(app: FastAPI, users: dict[str, frozenset[Role]], *, with_content: bool = True) -> None:
     """The shipped procedures (published v1 each) and the given accounts."""
     state = app.state.ventanilla
     with state.sessions() as db:
-        content.sync_from_files(db)
+        if with_content:
+            content.sync_from_files(db)
         for username, roles in users.items():
             accounts.create_user(
                 db, username=username, display_name=username.title(), password=PASSWORD, roles=roles,
@@ -63,8 +64,8 @@ def seed(app: FastAPI, users: dict[str, frozenset[Role]]) -> None:
 class ConsoleClient:
     """One browser: a cookie jar over the app, and the CSRF token of the last page it read."""
 
-    def __init__(self, app: FastAPI, base_url: str = "http://testserver") -> None:
-        self.http = TestClient(app, base_url=base_url, follow_redirects=False)
+    def __init__(self, app: FastAPI, base_url: str = "http://testserver", address: str = "testclient") -> None:
+        self.http = TestClient(app, base_url=base_url, follow_redirects=False, client=(address, 50000))
         self.csrf = ""
 
     def get(self, url: str, **kwargs: Any) -> Any:
