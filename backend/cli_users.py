@@ -17,11 +17,12 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy.orm import sessionmaker
+
 from backend.accounts import service as accounts
 from backend.accounts.roles import Role, UnknownRole, parse_roles
 from backend.db import create_schema, make_engine
 from backend.settings import BackendSettings
-from sqlalchemy.orm import sessionmaker
 
 
 def _read_password() -> str:
@@ -45,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="crea una cuenta (la contraseña se pide aparte)")
     create.add_argument("username")
-    create.add_argument("--role", action="append", required=True, help=f"rol ({', '.join(r.value for r in Role)}); repetible")
+    create.add_argument(
+        "--role", action="append", required=True, help=f"rol ({', '.join(r.value for r in Role)}); repetible"
+    )
     create.add_argument("--name", default="", help="nombre y apellido que se muestra")
     for name, text in (
         ("reset-password", "cambia la contraseña y cierra todas sus sesiones"),
@@ -90,13 +93,21 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             if args.command == "reset-password":
                 ended = accounts.set_password(
-                    session, user=user, new_password=_read_password(), actor=actor,
-                    min_length=settings.password_min_length, reason="reset",
+                    session,
+                    user=user,
+                    new_password=_read_password(),
+                    actor=actor,
+                    min_length=settings.password_min_length,
+                    reason="reset",
                 )
                 message = f"Contraseña cambiada; se cerraron {ended} sesiones."
             else:
                 accounts.set_active(session, user=user, active=args.command == "enable", actor=actor)
-                message = "Cuenta reactivada." if args.command == "enable" else "Cuenta desactivada; sus sesiones se cerraron."
+                message = (
+                    "Cuenta reactivada."
+                    if args.command == "enable"
+                    else "Cuenta desactivada; sus sesiones se cerraron."
+                )
             session.commit()
             print(message, file=sys.stderr)
             return 0

@@ -36,7 +36,9 @@ def check_policy(password: str, *, username: str, min_length: int) -> None:
         raise PasswordRejected(f"La contraseña puede tener como máximo {MAX_LENGTH} caracteres.")
     lowered = password.lower()
     if lowered in common_passwords():
-        raise PasswordRejected("Esa contraseña es demasiado común. Elija otra (por ejemplo, una frase de varias palabras).")
+        raise PasswordRejected(
+            "Esa contraseña es demasiado común. Elija otra (por ejemplo, una frase de varias palabras)."
+        )
     if username and username.lower() in lowered:
         raise PasswordRejected("La contraseña no puede contener el nombre de usuario.")
 

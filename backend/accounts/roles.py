@@ -40,7 +40,5 @@ def parse_roles(values: list[str] | tuple[str, ...]) -> frozenset[Role]:
         try:
             roles.add(Role(name))
         except ValueError:
-            raise UnknownRole(
-                f"Rol desconocido: '{raw[:30]}'. Roles: {', '.join(r.value for r in Role)}."
-            ) from None
+            raise UnknownRole(f"Rol desconocido: '{raw[:30]}'. Roles: {', '.join(r.value for r in Role)}.") from None
     return frozenset(roles)

@@ -52,11 +52,14 @@ def list_users(session: Session) -> list[StaffUser]:
 
 
 def count_active_admins(session: Session) -> int:
-    return session.scalar(
-        select(func.count(func.distinct(StaffUser.id)))
-        .join(StaffUserRole, StaffUserRole.user_id == StaffUser.id)
-        .where(StaffUser.active.is_(True), StaffUserRole.role == Role.ADMIN.value)
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count(func.distinct(StaffUser.id)))
+            .join(StaffUserRole, StaffUserRole.user_id == StaffUser.id)
+            .where(StaffUser.active.is_(True), StaffUserRole.role == Role.ADMIN.value)
+        )
+        or 0
+    )
 
 
 def create_user(
@@ -106,11 +109,15 @@ def set_roles(session: Session, *, user: StaffUser, roles: frozenset[Role], acto
         raise AccountError("Elija al menos un rol.", field="roles")
     before = _snapshot(user)
     if Role.ADMIN.value in user.roles and Role.ADMIN not in roles and user.active and count_active_admins(session) <= 1:
-        raise AccountError("No se puede quitar el rol de administrador a la última cuenta administradora.", field="roles")
+        raise AccountError(
+            "No se puede quitar el rol de administrador a la última cuenta administradora.", field="roles"
+        )
     user.role_rows = [StaffUserRole(role=r.value) for r in sorted(roles)]
     user.updated_at = datetime.now(timezone.utc)
     session.flush()
-    audit.record(session, actor=actor, action="user.roles_changed", target=user.username, before=before, after=_snapshot(user))
+    audit.record(
+        session, actor=actor, action="user.roles_changed", target=user.username, before=before, after=_snapshot(user)
+    )
 
 
 def set_active(session: Session, *, user: StaffUser, active: bool, actor: str) -> None:
@@ -151,9 +158,7 @@ def set_password(
     user.updated_at = now
     ended = sessions.end_all(session, user_id=user.id)
     session.flush()
-    audit.record(
-        session, actor=actor, action=f"user.password_{reason}", target=user.username, sessions_ended=ended
-    )
+    audit.record(session, actor=actor, action=f"user.password_{reason}", target=user.username, sessions_ended=ended)
     return ended
 
 

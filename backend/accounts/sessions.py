@@ -39,7 +39,9 @@ def start(session: Session, *, user: StaffUser, now: datetime | None = None) -> 
     return token
 
 
-def resolve(session: Session, *, token: str | None, policy: SessionPolicy, now: datetime | None = None) -> StaffUser | None:
+def resolve(
+    session: Session, *, token: str | None, policy: SessionPolicy, now: datetime | None = None
+) -> StaffUser | None:
     """The active user of a live session, or None (an expired session is deleted; caller commits)."""
     if not token or len(token) > 200:
         return None

@@ -32,7 +32,7 @@ class Subject:
     address: str
 
     @classmethod
-    def of(cls, key: str, *, username: str, address: str) -> "Subject":
+    def of(cls, key: str, *, username: str, address: str) -> Subject:
         return cls(
             username=keyed_hash(key, "login-user", username.strip().lower()),
             address=keyed_hash(key, "login-address", address),
@@ -43,8 +43,10 @@ def blocked(session: Session, *, subject: Subject, policy: ThrottlePolicy, now: 
     """True when the account or the address has too many recent failures."""
     now = now or datetime.now(timezone.utc)
     since = now - policy.window
-    failures = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
+    failures = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
     )
     by_account = session.scalar(failures.where(LoginAttempt.username == subject.username)) or 0
     if by_account >= policy.max_failures_account:
@@ -53,7 +55,9 @@ def blocked(session: Session, *, subject: Subject, policy: ThrottlePolicy, now: 
     return by_address >= policy.max_failures_address
 
 
-def record(session: Session, *, subject: Subject, succeeded: bool, policy: ThrottlePolicy, now: datetime | None = None) -> None:
+def record(
+    session: Session, *, subject: Subject, succeeded: bool, policy: ThrottlePolicy, now: datetime | None = None
+) -> None:
     """Stores the attempt; a success clears the account's failures; old rows are pruned."""
     now = now or datetime.now(timezone.utc)
     if succeeded:

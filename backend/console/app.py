@@ -57,7 +57,10 @@ def install(app: FastAPI) -> None:
     for module in (routes_auth, routes_admin, routes_content, routes_bulk):
         app.include_router(module.router, dependencies=csrf, include_in_schema=False)
     app.add_api_route(
-        "/console/vendor/htmx.min.js", htmx_script, methods=["GET"], dependencies=[Depends(PUBLIC)],
+        "/console/vendor/htmx.min.js",
+        htmx_script,
+        methods=["GET"],
+        dependencies=[Depends(PUBLIC)],
         include_in_schema=False,
     )
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
@@ -65,4 +68,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-__all__ = ["install", "finish"]
+__all__ = ["finish", "install"]

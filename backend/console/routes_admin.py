@@ -33,9 +33,7 @@ def _user_or_404(db: ConsoleDb, username: str) -> StaffUser:
 def _users_page(request: Request, state: ConsoleState, db: ConsoleDb, **context: object) -> Response:
     values = {"users": accounts.list_users(db), "errors": {}, "form": {}, "all_roles": list(Role)}
     values.update(context)
-    return render(
-        request, state, "users.html", values, status_code=422 if values["errors"] else 200
-    )
+    return render(request, state, "users.html", values, status_code=422 if values["errors"] else 200)
 
 
 @router.get("/console/users", response_class=HTMLResponse)
@@ -78,7 +76,12 @@ def create_user(
 @router.get("/console/users/{username}", response_class=HTMLResponse)
 def user_detail(request: Request, state: ConsoleState, db: ConsoleDb, admin: Admin, username: str) -> Response:
     target = _user_or_404(db, username)
-    context = {"target": target, "errors": {}, "all_roles": list(Role), "min_length": state.settings.password_min_length}
+    context = {
+        "target": target,
+        "errors": {},
+        "all_roles": list(Role),
+        "min_length": state.settings.password_min_length,
+    }
     return render(request, state, "user.html", context)
 
 
@@ -204,7 +207,9 @@ def audit_log(
     )
     actions = list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
     context = {
-        "events": [(e, json.dumps(e.details, ensure_ascii=False, indent=1, sort_keys=True, default=str)) for e in events],
+        "events": [
+            (e, json.dumps(e.details, ensure_ascii=False, indent=1, sort_keys=True, default=str)) for e in events
+        ],
         "filters": {"actor": actor, "action": action, "target": target, "from": date_from, "to": date_to},
         "actions": actions,
         "page": page,

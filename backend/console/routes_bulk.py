@@ -24,15 +24,25 @@ from backend.content import service as content
 router = APIRouter()
 
 MAX_SHEET_BYTES = 2 * 1024 * 1024
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 Editor = Annotated[StaffUser, Depends(EDITORS)]
 ContentStaff = Annotated[StaffUser, Depends(EDITORS_OR_REVIEWERS)]
 Reviewer = Annotated[StaffUser, Depends(REVIEWERS)]
 
 
-def _page(request: Request, state: ConsoleState, *, plan: object = None, payload: bytes = b"", error: str = "",
-          status_code: int = 200) -> Response:
+def _page(
+    request: Request,
+    state: ConsoleState,
+    *,
+    plan: object = None,
+    payload: bytes = b"",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     context = {
         "plan": plan,
         "payload_b64": base64.b64encode(payload).decode() if payload else "",
@@ -48,8 +58,13 @@ def import_page(request: Request, state: ConsoleState, user: ContentStaff) -> Re
 
 
 @router.post("/console/import/preview", response_class=HTMLResponse)
-async def import_preview(request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor,
-                         sheet: Annotated[UploadFile | None, File()] = None) -> Response:
+async def import_preview(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    editor: Editor,
+    sheet: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     if sheet is None or not sheet.filename:
         return _page(request, state, error="Elija un archivo CSV o XLSX.", status_code=422)
     payload = await sheet.read(MAX_SHEET_BYTES + 1)
@@ -63,13 +78,21 @@ async def import_preview(request: Request, state: ConsoleState, db: ConsoleDb, e
 
 
 @router.post("/console/import/apply", response_class=HTMLResponse)
-def import_apply(request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor,
-                 file_name: Annotated[str, Form(max_length=300)], token: Annotated[str, Form(max_length=200)],
-                 payload_b64: Annotated[str, Form(max_length=MAX_SHEET_BYTES * 2)]) -> Response:
+def import_apply(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    editor: Editor,
+    file_name: Annotated[str, Form(max_length=300)],
+    token: Annotated[str, Form(max_length=200)],
+    payload_b64: Annotated[str, Form(max_length=MAX_SHEET_BYTES * 2)],
+) -> Response:
     try:
         payload = base64.b64decode(payload_b64, validate=True)
     except (binascii.Error, ValueError):
-        return _page(request, state, error="El archivo de la vista previa llegó dañado; vuelva a subirlo.", status_code=422)
+        return _page(
+            request, state, error="El archivo de la vista previa llegó dañado; vuelva a subirlo.", status_code=422
+        )
     try:
         content.apply_import(db, file_name=file_name, payload=payload, token=token, actor=editor.username)
     except content.ValidationFailed as exc:
@@ -81,7 +104,9 @@ def import_apply(request: Request, state: ConsoleState, db: ConsoleDb, editor: E
 
 
 @router.get("/console/export.{fmt}")
-def export(request: Request, state: ConsoleState, db: ConsoleDb, user: ContentStaff, fmt: Literal["csv", "xlsx"]) -> Response:
+def export(
+    request: Request, state: ConsoleState, db: ConsoleDb, user: ContentStaff, fmt: Literal["csv", "xlsx"]
+) -> Response:
     payload = content.export_published(db, fmt=fmt)
     response = Response(
         payload,

@@ -176,7 +176,12 @@ def _save(
         view = pf.to_view(procedure_id, data)
         errors = pf.errors_by_field(exc.problems, pf.known_fields(view))
         return _edit_page(
-            request, state, procedure_id=procedure_id, data=data, base_revision=base_revision, errors=errors,
+            request,
+            state,
+            procedure_id=procedure_id,
+            data=data,
+            base_revision=base_revision,
+            errors=errors,
             status_code=422,
         )
     except content.ConflictError as exc:
@@ -193,14 +198,23 @@ def _save(
             differing.append(("Oficinas o preguntas frecuentes", "(distintas)", "(distintas)"))
         conflict = {"message": str(exc), "differing": differing}
         return _edit_page(
-            request, state, procedure_id=procedure_id, data=data,
+            request,
+            state,
+            procedure_id=procedure_id,
+            data=data,
             base_revision=exc.current_revision if exc.current else base_revision,
-            conflict=conflict, status_code=409,
+            conflict=conflict,
+            status_code=409,
         )
     except (content.InvalidTransition, content.NotFound) as exc:
         return _edit_page(
-            request, state, procedure_id=procedure_id, data=data, base_revision=base_revision,
-            errors={"(general)": str(exc)}, status_code=409,
+            request,
+            state,
+            procedure_id=procedure_id,
+            data=data,
+            base_revision=base_revision,
+            errors={"(general)": str(exc)},
+            status_code=409,
         )
     return redirect(f"/console/procedures/{procedure_id}", ok="saved")
 
@@ -216,7 +230,9 @@ async def save(request: Request, state: ConsoleState, db: ConsoleDb, editor: Edi
     return _save(request, state, db, editor, procedure_id, data, base_revision=base_revision)
 
 
-def _step(request: Request, state: ConsoleState, db: ConsoleDb, procedure_id: str, ok: str, call: Any, **kwargs: Any) -> Response:
+def _step(
+    request: Request, state: ConsoleState, db: ConsoleDb, procedure_id: str, ok: str, call: Any, **kwargs: Any
+) -> Response:
     """Runs one workflow step; a refusal shows the procedure page with the reason."""
     try:
         call(db, procedure_id=procedure_id, **kwargs)
@@ -235,47 +251,124 @@ Comment = Annotated[str, Form(max_length=4000)]
 
 
 @router.post("/console/procedures/{procedure_id}/submit", response_class=HTMLResponse)
-def submit(request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor, procedure_id: str,
-           base_revision: Revision, comment: Comment = "") -> Response:
-    return _step(request, state, db, procedure_id, "submitted", content.submit_for_review,
-                 base_revision=base_revision, actor=editor.username, comment=comment.strip())
+def submit(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    editor: Editor,
+    procedure_id: str,
+    base_revision: Revision,
+    comment: Comment = "",
+) -> Response:
+    return _step(
+        request,
+        state,
+        db,
+        procedure_id,
+        "submitted",
+        content.submit_for_review,
+        base_revision=base_revision,
+        actor=editor.username,
+        comment=comment.strip(),
+    )
 
 
 @router.post("/console/procedures/{procedure_id}/return", response_class=HTMLResponse)
-def return_to_draft(request: Request, state: ConsoleState, db: ConsoleDb, reviewer: Reviewer, procedure_id: str,
-                    base_revision: Revision, comment: Comment = "") -> Response:
-    return _step(request, state, db, procedure_id, "returned", content.return_to_draft,
-                 base_revision=base_revision, actor=reviewer.username, comment=comment.strip())
+def return_to_draft(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    reviewer: Reviewer,
+    procedure_id: str,
+    base_revision: Revision,
+    comment: Comment = "",
+) -> Response:
+    return _step(
+        request,
+        state,
+        db,
+        procedure_id,
+        "returned",
+        content.return_to_draft,
+        base_revision=base_revision,
+        actor=reviewer.username,
+        comment=comment.strip(),
+    )
 
 
 @router.post("/console/procedures/{procedure_id}/publish", response_class=HTMLResponse)
-def publish(request: Request, state: ConsoleState, db: ConsoleDb, reviewer: Reviewer, pub: Pub, procedure_id: str,
-            base_revision: Revision, comment: Comment = "") -> Response:
-    return _step(request, state, db, procedure_id, "published", content.publish,
-                 base_revision=base_revision, actor=reviewer.username, publisher=pub, comment=comment.strip())
+def publish(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    reviewer: Reviewer,
+    pub: Pub,
+    procedure_id: str,
+    base_revision: Revision,
+    comment: Comment = "",
+) -> Response:
+    return _step(
+        request,
+        state,
+        db,
+        procedure_id,
+        "published",
+        content.publish,
+        base_revision=base_revision,
+        actor=reviewer.username,
+        publisher=pub,
+        comment=comment.strip(),
+    )
 
 
 @router.post("/console/procedures/{procedure_id}/discard", response_class=HTMLResponse)
-def discard(request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor, procedure_id: str,
-            base_revision: Revision) -> Response:
-    return _step(request, state, db, procedure_id, "discarded", content.discard_draft,
-                 base_revision=base_revision, actor=editor.username)
+def discard(
+    request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor, procedure_id: str, base_revision: Revision
+) -> Response:
+    return _step(
+        request,
+        state,
+        db,
+        procedure_id,
+        "discarded",
+        content.discard_draft,
+        base_revision=base_revision,
+        actor=editor.username,
+    )
 
 
 @router.post("/console/procedures/{procedure_id}/comments", response_class=HTMLResponse)
-def comment(request: Request, state: ConsoleState, db: ConsoleDb, user: ContentStaff, procedure_id: str,
-            body: Comment = "") -> Response:
+def comment(
+    request: Request, state: ConsoleState, db: ConsoleDb, user: ContentStaff, procedure_id: str, body: Comment = ""
+) -> Response:
     if not body.strip():
         return _procedure_page(request, state, db, procedure_id, error="El comentario está vacío.", status_code=422)
-    return _step(request, state, db, procedure_id, "commented", content.add_comment,
-                 actor=user.username, body=body.strip())
+    return _step(
+        request, state, db, procedure_id, "commented", content.add_comment, actor=user.username, body=body.strip()
+    )
 
 
 @router.post("/console/procedures/{procedure_id}/restore", response_class=HTMLResponse)
-def restore(request: Request, state: ConsoleState, db: ConsoleDb, editor: Editor, procedure_id: str,
-            number: Annotated[int, Form(ge=1)], base_revision: Revision) -> Response:
-    return _step(request, state, db, procedure_id, "restored", content.restore,
-                 number=number, base_revision=base_revision, actor=editor.username)
+def restore(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    editor: Editor,
+    procedure_id: str,
+    number: Annotated[int, Form(ge=1)],
+    base_revision: Revision,
+) -> Response:
+    return _step(
+        request,
+        state,
+        db,
+        procedure_id,
+        "restored",
+        content.restore,
+        number=number,
+        base_revision=base_revision,
+        actor=editor.username,
+    )
 
 
 @router.get("/console/procedures/{procedure_id}/history", response_class=HTMLResponse)
@@ -287,16 +380,30 @@ def history(request: Request, state: ConsoleState, db: ConsoleDb, user: Reader, 
 
 
 @router.get("/console/procedures/{procedure_id}/versions/{number}", response_class=HTMLResponse)
-def version(request: Request, state: ConsoleState, db: ConsoleDb, user: Reader, procedure_id: str, number: int) -> Response:
+def version(
+    request: Request, state: ConsoleState, db: ConsoleDb, user: Reader, procedure_id: str, number: int
+) -> Response:
     shown = _found(content.get_version, session=db, procedure_id=procedure_id, number=number)
-    context = {"p": shown, "view": pf.to_view(procedure_id, shown.data), "status_labels": STATUS_LABELS,
-               "text_fields": pf.TEXT_FIELDS, "list_fields": pf.LINE_LIST_FIELDS}
+    context = {
+        "p": shown,
+        "view": pf.to_view(procedure_id, shown.data),
+        "status_labels": STATUS_LABELS,
+        "text_fields": pf.TEXT_FIELDS,
+        "list_fields": pf.LINE_LIST_FIELDS,
+    }
     return render(request, state, "version.html", context)
 
 
 @router.get("/console/procedures/{procedure_id}/diff", response_class=HTMLResponse)
-def diff(request: Request, state: ConsoleState, db: ConsoleDb, user: Reader, procedure_id: str,
-         left: Annotated[int, Query(ge=1)], right: Annotated[int, Query(ge=1)]) -> Response:
+def diff(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    user: Reader,
+    procedure_id: str,
+    left: Annotated[int, Query(ge=1)],
+    right: Annotated[int, Query(ge=1)],
+) -> Response:
     rows = _found(content.diff_versions, session=db, procedure_id=procedure_id, left=left, right=right)
     versions = _found(content.history, session=db, procedure_id=procedure_id)
     context = {"rows": rows, "left": left, "right": right, "procedure_id": procedure_id, "versions": versions}
@@ -304,15 +411,24 @@ def diff(request: Request, state: ConsoleState, db: ConsoleDb, user: Reader, pro
 
 
 @router.post("/console/procedures/{procedure_id}/preview", response_class=HTMLResponse)
-def preview(request: Request, state: ConsoleState, db: ConsoleDb, user: ContentStaff, pub: Pub, procedure_id: str,
-            question: Annotated[str, Form(max_length=500)] = "") -> Response:
+def preview(
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    user: ContentStaff,
+    pub: Pub,
+    procedure_id: str,
+    question: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
     """What the bot would answer with the working copy (an htmx fragment, or a full page without JS)."""
     result, error = None, ""
     if not question.strip():
         error = "Escriba una pregunta como la haría un ciudadano."
     else:
         try:
-            result = _found(content.preview, session=db, procedure_id=procedure_id, question=question.strip(), publisher=pub)
+            result = _found(
+                content.preview, session=db, procedure_id=procedure_id, question=question.strip(), publisher=pub
+            )
         except content.ValidationFailed as exc:
             error = str(exc)
     template = "_preview.html" if request.headers.get("hx-request") else "preview_page.html"

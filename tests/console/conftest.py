@@ -55,8 +55,13 @@ def seed(app: FastAPI, users: dict[str, frozenset[Role]], *, with_content: bool 
             content.sync_from_files(db)
         for username, roles in users.items():
             accounts.create_user(
-                db, username=username, display_name=username.title(), password=PASSWORD, roles=roles,
-                actor="test", min_length=12,
+                db,
+                username=username,
+                display_name=username.title(),
+                password=PASSWORD,
+                roles=roles,
+                actor="test",
+                min_length=12,
             )
         db.commit()
 
@@ -75,8 +80,9 @@ class ConsoleClient:
             self.csrf = found.group(1)
         return response
 
-    def post(self, url: str, data: dict[str, Any] | list[tuple[str, Any]] | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> Any:
+    def post(
+        self, url: str, data: dict[str, Any] | list[tuple[str, Any]] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> Any:
         items = list(data.items()) if isinstance(data, dict) else list(data or [])
         if csrf:
             if not self.csrf:

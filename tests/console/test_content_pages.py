@@ -55,7 +55,7 @@ def _form_fields(html: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, value in re.findall(r'<input id="[^"]*" name="([^"]+)" value="([^"]*)"', html):
         fields[name] = value
-    for name, value in re.findall(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
+    for name, value in re.findall(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.DOTALL):
         fields[name] = value
     base = re.search(r'name="base_revision" value="(\d+)"', html)
     if base:
@@ -74,7 +74,9 @@ def test_a_validation_error_is_shown_next_to_its_field(app: FastAPI) -> None:
     editor = _client(app, "edith")
     fields = _form_fields(editor.get(f"/console/procedures/{PROCEDURE}/edit").text)
     assert fields["cost"].startswith("Todo es gratuito")
-    response = editor.post(f"/console/procedures/{PROCEDURE}/edit", {**fields, "cost": "Gratis", "faqs.0.answer": "corta"})
+    response = editor.post(
+        f"/console/procedures/{PROCEDURE}/edit", {**fields, "cost": "Gratis", "faqs.0.answer": "corta"}
+    )
     assert response.status_code == 422
     page = response.text
     assert re.search(r'<textarea id="f-cost" name="cost"[^>]*aria-describedby="err-f-cost" aria-invalid="true"', page)
@@ -115,7 +117,12 @@ def test_review_flow_pages_and_no_self_approval(app: FastAPI) -> None:
     page = dual.get(f"/console/procedures/{PROCEDURE}")
     assert "<script>alert(" not in page.text and "&lt;script&gt;alert(" in page.text
     revision = re.search(r'name="base_revision" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
-    assert dual.post(f"/console/procedures/{PROCEDURE}/submit", {"base_revision": revision, "comment": "Listo"}).status_code == 303
+    assert (
+        dual.post(
+            f"/console/procedures/{PROCEDURE}/submit", {"base_revision": revision, "comment": "Listo"}
+        ).status_code
+        == 303
+    )
 
     page = dual.get(f"/console/procedures/{PROCEDURE}")
     revision = re.search(r'name="base_revision" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -128,8 +135,9 @@ def test_review_flow_pages_and_no_self_approval(app: FastAPI) -> None:
     reviewer.get(f"/console/procedures/{PROCEDURE}")
     empty = reviewer.post(f"/console/procedures/{PROCEDURE}/return", {"base_revision": revision, "comment": ""})
     assert empty.status_code == 409 and _working(app).version.status == "in_review"
-    back = reviewer.post(f"/console/procedures/{PROCEDURE}/return",
-                         {"base_revision": revision, "comment": "Falta <b>la fecha</b>"})
+    back = reviewer.post(
+        f"/console/procedures/{PROCEDURE}/return", {"base_revision": revision, "comment": "Falta <b>la fecha</b>"}
+    )
     assert back.status_code == 303 and _working(app).version.status == "draft"
     page = dual.get(f"/console/procedures/{PROCEDURE}").text
     assert "Falta &lt;b&gt;la fecha&lt;/b&gt;" in page
@@ -159,7 +167,9 @@ def test_an_import_with_bad_rows_shows_every_error_and_applies_nothing(app: Fast
     rows = [r for r in _export_rows(editor) if r["procedure_id"] == "defuncion-certificado"]
     assert rows, "the export has the procedure's FAQs"
     rows[0]["answer"] = "corta"
-    rows.append({**rows[1], "id": "", "procedure_id": "no-existe-este-tramite", "question": "¿Una pregunta nueva aquí?"})
+    rows.append(
+        {**rows[1], "id": "", "procedure_id": "no-existe-este-tramite", "question": "¿Una pregunta nueva aquí?"}
+    )
     payload = _sheet(rows)
     with app.state.ventanilla.sessions() as db:
         drafts_before = [p.procedure_id for p in content.list_procedures(db, status="draft")]
@@ -171,8 +181,10 @@ def test_an_import_with_bad_rows_shows_every_error_and_applies_nothing(app: Fast
     assert preview.text.count("<tr><td>") >= 2  # one line per problem, at least the two bad rows
 
     token = content.plan_import(app.state.ventanilla.sessions(), file_name="faqs.csv", payload=payload).token
-    forced = editor.post("/console/import/apply", {
-        "file_name": "faqs.csv", "token": token, "payload_b64": base64.b64encode(payload).decode()})
+    forced = editor.post(
+        "/console/import/apply",
+        {"file_name": "faqs.csv", "token": token, "payload_b64": base64.b64encode(payload).decode()},
+    )
     assert forced.status_code == 422
     with app.state.ventanilla.sessions() as db:
         assert [p.procedure_id for p in content.list_procedures(db, status="draft")] == drafts_before

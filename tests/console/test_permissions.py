@@ -133,7 +133,9 @@ def test_permission_matrix(matrix_app: FastAPI, signed_in: dict[str, ConsoleClie
             expected, got = _expected(guard, identity), _outcome(response)
             checked += 1
             if expected != got:
-                failures.append(f"{method} {path} as {identity}: expected {expected}, got {got} ({response.status_code})")
+                failures.append(
+                    f"{method} {path} as {identity}: expected {expected}, got {got} ({response.status_code})"
+                )
     assert not failures, "\n".join(failures)
     assert checked >= 30 * len(IDENTITIES)
 

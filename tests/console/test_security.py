@@ -63,13 +63,16 @@ def test_a_change_without_a_valid_csrf_token_is_refused_and_nothing_changes(app:
     forged = URLSafeTimedSerializer("not-the-secret", salt="ventanilla-console-csrf").dumps(
         admin.http.cookies.get(csrf.COOKIE)
     )
-    wrong_key = admin.post("/console/users", [*_new_user_form("clave-ajena").items(), ("csrf_token", forged)], csrf=False)
+    wrong_key = admin.post(
+        "/console/users", [*_new_user_form("clave-ajena").items(), ("csrf_token", forged)], csrf=False
+    )
     assert wrong_key.status_code == 403
 
     other_browser = ConsoleClient(app)
     other_browser.get("/console/login")  # a valid token, but for another browser's cookie
-    stolen = admin.post("/console/users", [*_new_user_form("otro-navegador").items(), ("csrf_token", other_browser.csrf)],
-                        csrf=False)
+    stolen = admin.post(
+        "/console/users", [*_new_user_form("otro-navegador").items(), ("csrf_token", other_browser.csrf)], csrf=False
+    )
     assert stolen.status_code == 403
 
     cross_site = admin.post("/console/users", _new_user_form("otro-sitio"), headers={"Origin": "https://evil.example"})
@@ -126,8 +129,11 @@ def _age_sessions(app: FastAPI, username: str, **columns: timedelta) -> None:
     now = datetime.now(timezone.utc)
     with app.state.ventanilla.sessions() as db:
         user_id = db.scalar(select(StaffUser.id).where(StaffUser.username == username))
-        db.execute(update(StaffSession).where(StaffSession.user_id == user_id).values(
-            **{name: now - ago for name, ago in columns.items()}))
+        db.execute(
+            update(StaffSession)
+            .where(StaffSession.user_id == user_id)
+            .values(**{name: now - ago for name, ago in columns.items()})
+        )
         db.commit()
 
 
@@ -276,4 +282,4 @@ def test_pages_carry_security_headers(app: FastAPI) -> None:
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert re.search(r"ventanilla_csrf=[^;]+;.*HttpOnly", response.headers["set-cookie"], re.I)
+    assert re.search(r"ventanilla_csrf=[^;]+;.*HttpOnly", response.headers["set-cookie"], re.IGNORECASE)
