@@ -54,7 +54,9 @@ def load_content(
             problems.append(Problem(name, "(archivo)", "debe ser un mapa YAML con los campos del trámite"))
             continue
         raw_files.append((name, raw))
-        procedure, found = check_procedure(name, raw, expected_id=path.stem, today=today, stale_after_days=stale_after_days)
+        procedure, found = check_procedure(
+            name, raw, expected_id=path.stem, today=today, stale_after_days=stale_after_days
+        )
         problems.extend(found)
         if procedure is None:
             continue
@@ -82,7 +84,9 @@ def check_procedure(
         problems.append(Problem(name, "source_url", "el enlace debe usar https"))
     if procedure.last_reviewed < today - timedelta(days=stale_after_days):
         problems.append(
-            Problem(name, "last_reviewed", f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)")
+            Problem(
+                name, "last_reviewed", f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)"
+            )
         )
     if procedure.last_reviewed > today:
         problems.append(Problem(name, "last_reviewed", "la fecha está en el futuro"))

@@ -206,9 +206,7 @@ def _passage_vectors(
     return vectors, len(kept)
 
 
-def _topic_vectors(
-    topics: list[str], embedder: Embedder, model: str, reuse: LoadedIndex | None
-) -> NDArray[np.float32]:
+def _topic_vectors(topics: list[str], embedder: Embedder, model: str, reuse: LoadedIndex | None) -> NDArray[np.float32]:
     if not topics:
         return np.zeros((0, embedder.dim), np.float32)
     if reuse is not None and _reusable(reuse, embedder, model) and reuse.out_of_scope_texts == topics:

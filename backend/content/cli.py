@@ -26,16 +26,21 @@ def _report(report: service.SyncReport) -> int:
         ("escritos en los archivos", report.exported),
         ("iguales en ambos lados", report.in_sync),
     ):
-        print(f"{len(items)} trámite(s) {label}" + (f": {', '.join(items)}" if items and label != "iguales en ambos lados" else ""))
+        print(
+            f"{len(items)} trámite(s) {label}"
+            + (f": {', '.join(items)}" if items and label != "iguales en ambos lados" else "")
+        )
     if report.refused:
         print(
-            "Sin tocar (el otro lado cambió; se sobrescribiría): " + ", ".join(report.refused)
+            "Sin tocar (el otro lado cambió; se sobrescribiría): "
+            + ", ".join(report.refused)
             + ". Use 'sync' si cambió el archivo o 'export' si cambió la consola.",
             file=sys.stderr,
         )
     if report.diverged:
         print(
-            "Cambiados en la consola Y en el archivo desde la última sincronización: " + ", ".join(report.diverged)
+            "Cambiados en la consola Y en el archivo desde la última sincronización: "
+            + ", ".join(report.diverged)
             + ". Compare ambos, deje el archivo igual a lo publicado (o publique el archivo en la consola) y repita.",
             file=sys.stderr,
         )
@@ -70,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             code = _report(report)
             if report.imported:
                 prepared = publisher.rebuild(published_data(session))
-                print(f"Índice {prepared.version} ({prepared.embedded} pasajes calculados, {prepared.reused} reutilizados).")
+                print(
+                    f"Índice {prepared.version} ({prepared.embedded} pasajes calculados, {prepared.reused} reutilizados)."
+                )
             return code
         if args.command == "export":
             return _report(service.export_to_files(session))

@@ -42,10 +42,14 @@ def _file_data(path: Path) -> dict[str, Any]:
     try:
         return canonical(Procedure.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
     except (yaml.YAMLError, ValidationError) as exc:
-        raise ValidationFailed([(path.name, f"archivo inválido; corríjalo con 'kb validate': {exc}".replace("\n", " "))]) from exc
+        raise ValidationFailed(
+            [(path.name, f"archivo inválido; corríjalo con 'kb validate': {exc}".replace("\n", " "))]
+        ) from exc
 
 
-def _publish_from_file(session: Session, procedure: ContentProcedure | None, pid: str, data: dict[str, Any], actor: str) -> None:
+def _publish_from_file(
+    session: Session, procedure: ContentProcedure | None, pid: str, data: dict[str, Any], actor: str
+) -> None:
     now = utcnow()
     digest = content_hash(data)
     if procedure is None:
@@ -72,10 +76,20 @@ def _publish_from_file(session: Session, procedure: ContentProcedure | None, pid
     procedure.published_version_id = row.id
     procedure.synced_hash = digest
     procedure.revision += 1
-    store.audit(session, actor=actor, action="published_from_file", procedure_id=pid, before=dict(previous.data) if previous else None, after=data, version=row.number)
+    store.audit(
+        session,
+        actor=actor,
+        action="published_from_file",
+        procedure_id=pid,
+        before=dict(previous.data) if previous else None,
+        after=data,
+        version=row.number,
+    )
 
 
-def _states(session: Session, content_dir: Path) -> tuple[dict[str, tuple[Path, dict[str, Any]]], dict[str, ContentProcedure], dict[str, dict[str, Any]]]:
+def _states(
+    session: Session, content_dir: Path
+) -> tuple[dict[str, tuple[Path, dict[str, Any]]], dict[str, ContentProcedure], dict[str, dict[str, Any]]]:
     files = {path.stem: (path, _file_data(path)) for path in sorted(content_dir.glob("*.yml"))}
     procedures = {p.id: p for p in session.query(ContentProcedure)}
     return files, procedures, store.published_data(session)
@@ -94,10 +108,7 @@ def sync_from_files(session: Session, *, content_dir: Path | None, actor: str) -
             if procedure is not None and synced != file_hash:
                 procedure.synced_hash = file_hash
             in_sync.append(pid)
-        elif procedure is None or db_hash is None and synced is None:
-            _publish_from_file(session, procedure, pid, data, actor)
-            imported.append(pid)
-        elif db_hash == synced:
+        elif procedure is None or db_hash is None and synced is None or db_hash == synced:
             _publish_from_file(session, procedure, pid, data, actor)
             imported.append(pid)
         elif file_hash == synced:
@@ -133,7 +144,13 @@ def export_to_files(session: Session, *, content_dir: Path | None, actor: str) -
         tmp.write_text(to_yaml(data), encoding="utf-8")
         tmp.replace(target)
         procedure.synced_hash = db_hash
-        store.audit(session, actor=actor, action="exported_to_file", procedure_id=pid, after={"file": target.name, "hash": db_hash})
+        store.audit(
+            session,
+            actor=actor,
+            action="exported_to_file",
+            procedure_id=pid,
+            after={"file": target.name, "hash": db_hash},
+        )
         exported.append(pid)
     session.commit()
     return SyncReport(imported=[], exported=exported, in_sync=in_sync, diverged=diverged, refused=refused)

@@ -1,4 +1,4 @@
-""""What would the bot answer?" with a draft, before it is published.
+""" "What would the bot answer?" with a draft, before it is published.
 
 The published index is searched with this procedure's own passages replaced by the
 draft's (vectors reused where the text is unchanged, the rest embedded), in memory:
@@ -38,7 +38,9 @@ def with_draft(served: LoadedIndex, draft: Procedure, publisher: Publisher) -> L
     known = {p.embed_text: i for i, p in enumerate(served.passages)}
     missing = [p.embed_text for p in fresh if p.embed_text not in known]
     embedded = dict(zip(missing, publisher.embedder().embed_passages(missing))) if missing else {}
-    new_vectors = np.stack([embedded[p.embed_text] if p.embed_text in embedded else served.matrix[known[p.embed_text]] for p in fresh])
+    new_vectors = np.stack(
+        [embedded[p.embed_text] if p.embed_text in embedded else served.matrix[known[p.embed_text]] for p in fresh]
+    )
     matrix = np.ascontiguousarray(np.vstack([served.matrix[kept], new_vectors]), dtype=np.float32)
     vectors = faiss.IndexFlatIP(matrix.shape[1])
     vectors.add(matrix)
@@ -61,7 +63,14 @@ def with_draft(served: LoadedIndex, draft: Procedure, publisher: Publisher) -> L
 def _hit(hit: Hit) -> PreviewHit:
     from actions.knowledge import answer_text
 
-    return PreviewHit(hit.procedure_id, hit.document.title, hit.passage.label, answer_text(hit), round(hit.score, 4), hit.document.source_url)
+    return PreviewHit(
+        hit.procedure_id,
+        hit.document.title,
+        hit.passage.label,
+        answer_text(hit),
+        round(hit.score, 4),
+        hit.document.source_url,
+    )
 
 
 def preview(

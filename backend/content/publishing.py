@@ -10,8 +10,8 @@ server's ``IndexHolder`` notices the new ``CURRENT`` within a second and swaps.
 from __future__ import annotations
 
 import contextlib
-import json
 import fcntl
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +32,6 @@ from knowledge_base.index import (
 )
 from knowledge_base.schema import Procedure
 from knowledge_base.settings import SearchSettings
-
 
 
 @dataclass(frozen=True)

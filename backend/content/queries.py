@@ -21,7 +21,9 @@ def _fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _summary(procedure: ContentProcedure, versions: dict[int, ContentVersion], needle: str, limit: date) -> ProcedureSummary | None:
+def _summary(
+    procedure: ContentProcedure, versions: dict[int, ContentVersion], needle: str, limit: date
+) -> ProcedureSummary | None:
     published = versions.get(procedure.published_version_id or -1)
     working = versions.get(procedure.working_version_id or -1)
     shown: dict[str, Any] = dict((published or working).data) if (published or working) else {}
@@ -61,7 +63,9 @@ def list_procedures(
     limit = today - timedelta(days=SearchSettings().stale_after_days)
     procedures = list(session.scalars(select(ContentProcedure)))
     ids = [v for p in procedures for v in (p.published_version_id, p.working_version_id) if v is not None]
-    versions = {v.id: v for v in session.scalars(select(ContentVersion).where(ContentVersion.id.in_(ids)))} if ids else {}
+    versions = (
+        {v.id: v for v in session.scalars(select(ContentVersion).where(ContentVersion.id.in_(ids)))} if ids else {}
+    )
     needle = _fold(text.strip())
     result = []
     for procedure in procedures:
@@ -85,12 +89,24 @@ def list_procedures(
 
 
 def list_offices(session: Session) -> list[str]:
-    return sorted({s.owner_office for s in list_procedures(session, text="", status="", office="", stale=None, reviewed_before=None, today=None) if s.owner_office})
+    return sorted(
+        {
+            s.owner_office
+            for s in list_procedures(
+                session, text="", status="", office="", stale=None, reviewed_before=None, today=None
+            )
+            if s.owner_office
+        }
+    )
 
 
 def get_content(session: Session, *, procedure_id: str, which: str) -> ProcedureContent:
     procedure = store.get_procedure(session, procedure_id)
-    wanted = procedure.published_version_id if which == "published" else (procedure.working_version_id or procedure.published_version_id)
+    wanted = (
+        procedure.published_version_id
+        if which == "published"
+        else (procedure.working_version_id or procedure.published_version_id)
+    )
     shown = store.version(session, wanted)
     if shown is None:
         raise NotFound(f"El trámite '{procedure_id}' no tiene una versión publicada.")

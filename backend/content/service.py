@@ -75,9 +75,12 @@ __all__ = [
     "add_comment",
     "apply_import",
     "diff_versions",
+    "discard_draft",
     "export_published",
+    "export_to_files",
     "get_content",
     "get_publisher",
+    "get_version",
     "history",
     "list_comments",
     "list_offices",
@@ -89,12 +92,9 @@ __all__ = [
     "return_to_draft",
     "rollback_index",
     "save_draft",
+    "seed_if_empty",
     "submit_for_review",
     "sync_from_files",
-    "export_to_files",
-    "seed_if_empty",
-    "get_version",
-    "discard_draft",
 ]
 
 
@@ -174,16 +174,16 @@ def save_draft(
     equal ``procedure_id``. Raises ValidationFailed, ConflictError, InvalidTransition
     (the change is in review: return it to draft first).
     """
-    return workflow.save_draft(
-        session, procedure_id=procedure_id, data=data, base_revision=base_revision, actor=actor
-    )
+    return workflow.save_draft(session, procedure_id=procedure_id, data=data, base_revision=base_revision, actor=actor)
 
 
 def submit_for_review(
     session: Session, *, procedure_id: str, base_revision: int, actor: str, comment: str = ""
 ) -> ProcedureContent:
     """draft -> in_review. Raises InvalidTransition, ConflictError, ValidationFailed."""
-    return workflow.submit(session, procedure_id=procedure_id, base_revision=base_revision, actor=actor, comment=comment)
+    return workflow.submit(
+        session, procedure_id=procedure_id, base_revision=base_revision, actor=actor, comment=comment
+    )
 
 
 def return_to_draft(
@@ -247,9 +247,7 @@ def preview(
     """
     from backend.content import preview as preview_module
 
-    return preview_module.preview(
-        session, procedure_id=procedure_id, question=question, publisher=publisher, data=data
-    )
+    return preview_module.preview(session, procedure_id=procedure_id, question=question, publisher=publisher, data=data)
 
 
 def rollback_index(*, publisher: Publisher) -> str:

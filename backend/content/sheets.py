@@ -53,7 +53,13 @@ def _plan(session: Session, file_name: str, payload: bytes) -> tuple[ImportPlan,
     rows: dict[str, list[Entry]] = {}
     for e in entries:
         if not e.procedure_id:
-            problems.append(RowProblem(e.line, "procedure_id", "indique el trámite (columna 'tramite'): la consola importa preguntas de trámites"))
+            problems.append(
+                RowProblem(
+                    e.line,
+                    "procedure_id",
+                    "indique el trámite (columna 'tramite'): la consola importa preguntas de trámites",
+                )
+            )
         elif e.procedure_id not in live:
             problems.append(RowProblem(e.line, "procedure_id", f"enlace roto: no existe el trámite '{e.procedure_id}'"))
         else:
@@ -90,7 +96,9 @@ def _plan(session: Session, file_name: str, payload: bytes) -> tuple[ImportPlan,
         procedure = session.get(ContentProcedure, pid)
         working = store.version(session, procedure.working_version_id) if procedure else None
         if working is not None and working.status == "in_review":
-            problems.append(RowProblem(0, pid, "tiene un cambio en revisión: publíquelo o devuélvalo antes de importar"))
+            problems.append(
+                RowProblem(0, pid, "tiene un cambio en revisión: publíquelo o devuélvalo antes de importar")
+            )
         try:
             validate(session, procedure_id=pid, data=data)
         except ValidationFailed as exc:
@@ -119,11 +127,16 @@ def apply_import(session: Session, *, file_name: str, payload: bytes, token: str
     if plan.token != token:
         session.rollback()
         raise ConflictError(
-            "La planilla no es la misma que se previsualizó: vuelva a cargarla.", current_revision=0, current=None, refused=None
+            "La planilla no es la misma que se previsualizó: vuelva a cargarla.",
+            current_revision=0,
+            current=None,
+            refused=None,
         )
     if plan.problems:
         session.rollback()
-        raise ValidationFailed([(f"línea {p.line}: {p.field}" if p.line else p.field, p.message) for p in plan.problems])
+        raise ValidationFailed(
+            [(f"línea {p.line}: {p.field}" if p.line else p.field, p.message) for p in plan.problems]
+        )
     for pid in plan.procedures:
         procedure = store.get_procedure(session, pid)
         store.claim(session, procedure, procedure.revision)
@@ -134,7 +147,13 @@ def apply_import(session: Session, *, file_name: str, payload: bytes, token: str
         actor=actor,
         action="imported",
         procedure_id="",
-        after={"file": file_name, "procedures": plan.procedures, "added": len(plan.added), "changed": len(plan.changed), "removed": len(plan.removed)},
+        after={
+            "file": file_name,
+            "procedures": plan.procedures,
+            "added": len(plan.added),
+            "changed": len(plan.changed),
+            "removed": len(plan.removed),
+        },
     )
     session.commit()
     return plan

@@ -35,9 +35,16 @@ def version_by_number(session: Session, procedure_id: str, number: int) -> Conte
 
 
 def next_number(session: Session, procedure_id: str) -> int:
-    return int(
-        session.scalar(select(func.coalesce(func.max(ContentVersion.number), 0)).where(ContentVersion.procedure_id == procedure_id))
-    ) + 1
+    return (
+        int(
+            session.scalar(
+                select(func.coalesce(func.max(ContentVersion.number), 0)).where(
+                    ContentVersion.procedure_id == procedure_id
+                )
+            )
+        )
+        + 1
+    )
 
 
 def current_data(session: Session, procedure: ContentProcedure) -> dict[str, Any] | None:
@@ -51,7 +58,8 @@ def live_data(session: Session) -> dict[str, dict[str, Any]]:
     rows = session.execute(
         select(ContentProcedure.id, ContentVersion.data).join(
             ContentVersion,
-            ContentVersion.id == func.coalesce(ContentProcedure.working_version_id, ContentProcedure.published_version_id),
+            ContentVersion.id
+            == func.coalesce(ContentProcedure.working_version_id, ContentProcedure.published_version_id),
         )
     )
     return {pid: dict(data) for pid, data in rows}
@@ -114,7 +122,9 @@ def audit(
     session: Session, *, actor: str, action: str, procedure_id: str, before: Any = None, after: Any = None, **extra: Any
 ) -> None:
     """Every content change goes through here, in the transaction of the change."""
-    record(session, actor=actor, action=f"content.{action}", procedure_id=procedure_id, before=before, after=after, **extra)
+    record(
+        session, actor=actor, action=f"content.{action}", procedure_id=procedure_id, before=before, after=after, **extra
+    )
 
 
 def info(v: ContentVersion) -> VersionInfo:

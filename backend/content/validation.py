@@ -14,9 +14,7 @@ from knowledge_base.schema import Procedure
 from knowledge_base.settings import SearchSettings
 
 
-def validate(
-    session: Session, *, procedure_id: str, data: dict[str, Any], today: date | None = None
-) -> Procedure:
+def validate(session: Session, *, procedure_id: str, data: dict[str, Any], today: date | None = None) -> Procedure:
     """Checks ``data`` alone and against the other procedures (links, shared source URL).
 
     Raises ValidationFailed with every problem as ``(field path, message)``.

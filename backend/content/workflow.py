@@ -34,8 +34,12 @@ def _working(session: Session, procedure: ContentProcedure, expected: str, doing
     return working  # type: ignore[return-value]
 
 
-def _comment(session: Session, procedure_id: str, number: int | None, author: str, body: str, kind: str) -> ContentComment:
-    row = ContentComment(procedure_id=procedure_id, version_number=number, author=author, at=utcnow(), body=body, kind=kind)
+def _comment(
+    session: Session, procedure_id: str, number: int | None, author: str, body: str, kind: str
+) -> ContentComment:
+    row = ContentComment(
+        procedure_id=procedure_id, version_number=number, author=author, at=utcnow(), body=body, kind=kind
+    )
     session.add(row)
     return row
 
@@ -89,14 +93,18 @@ def save_draft(
         session.flush()
         draft = _new_version(session, procedure_id, clean, actor)
         procedure.working_version_id = draft.id
-        store.audit(session, actor=actor, action="created", procedure_id=procedure_id, after=clean, version=draft.number)
+        store.audit(
+            session, actor=actor, action="created", procedure_id=procedure_id, after=clean, version=draft.number
+        )
         session.commit()
         return store.content(procedure, draft)
     procedure = store.get_procedure(session, procedure_id)
     store.check_revision(session, procedure, base_revision, refused=data)
     working = store.version(session, procedure.working_version_id)
     if working is not None and working.status != "draft":
-        _refuse(session, InvalidTransition("El cambio está en revisión: pida que lo devuelvan a borrador para editarlo."))
+        _refuse(
+            session, InvalidTransition("El cambio está en revisión: pida que lo devuelvan a borrador para editarlo.")
+        )
     clean = _validated(session, procedure_id, data)
     store.claim(session, procedure, base_revision, refused=data)
     working = stage_draft(session, procedure, clean, actor)
@@ -118,7 +126,15 @@ def stage_draft(session: Session, procedure: ContentProcedure, clean: dict[str, 
         working.content_hash = content_hash(clean)
         working.authors = sorted(set(working.authors or []) | {actor})
         working.updated_at = utcnow()
-    store.audit(session, actor=actor, action="draft_saved", procedure_id=procedure.id, before=before, after=clean, version=working.number)
+    store.audit(
+        session,
+        actor=actor,
+        action="draft_saved",
+        procedure_id=procedure.id,
+        before=before,
+        after=clean,
+        version=working.number,
+    )
     return working
 
 
@@ -132,12 +148,22 @@ def submit(session: Session, *, procedure_id: str, base_revision: int, actor: st
     working.submitted_by = actor
     working.updated_at = utcnow()
     _comment(session, procedure_id, working.number, actor, comment.strip(), "submitted")
-    store.audit(session, actor=actor, action="submitted", procedure_id=procedure_id, before={"status": "draft"}, after={"status": "in_review"}, version=working.number)
+    store.audit(
+        session,
+        actor=actor,
+        action="submitted",
+        procedure_id=procedure_id,
+        before={"status": "draft"},
+        after={"status": "in_review"},
+        version=working.number,
+    )
     session.commit()
     return store.content(procedure, working)
 
 
-def return_to_draft(session: Session, *, procedure_id: str, base_revision: int, actor: str, comment: str) -> ProcedureContent:
+def return_to_draft(
+    session: Session, *, procedure_id: str, base_revision: int, actor: str, comment: str
+) -> ProcedureContent:
     if not comment.strip():
         session.rollback()
         raise ValidationFailed([("comment", "Escriba qué hay que corregir antes de devolver el cambio.")])
@@ -149,7 +175,16 @@ def return_to_draft(session: Session, *, procedure_id: str, base_revision: int, 
     working.reviewed_by = actor
     working.updated_at = utcnow()
     _comment(session, procedure_id, working.number, actor, comment.strip(), "returned")
-    store.audit(session, actor=actor, action="returned", procedure_id=procedure_id, before={"status": "in_review"}, after={"status": "draft"}, version=working.number, comment=comment.strip())
+    store.audit(
+        session,
+        actor=actor,
+        action="returned",
+        procedure_id=procedure_id,
+        before={"status": "in_review"},
+        after={"status": "draft"},
+        version=working.number,
+        comment=comment.strip(),
+    )
     session.commit()
     return store.content(procedure, working)
 
@@ -193,7 +228,11 @@ def publish(
             version=working.number,
         )
         session.flush()
-        prepared = publisher.prepare(store.published_data(session))
+        try:
+            prepared = publisher.prepare(store.published_data(session))
+        except BaseException:
+            session.rollback()  # the index could not be built: nothing is published
+            raise
         try:
             session.commit()
         except BaseException:
@@ -214,7 +253,10 @@ def restore(session: Session, *, procedure_id: str, number: int, base_revision: 
     procedure = store.get_procedure(session, procedure_id)
     store.check_revision(session, procedure, base_revision)
     if procedure.working_version_id is not None:
-        _refuse(session, InvalidTransition("Ya hay un cambio abierto en este trámite: publíquelo o descártelo antes de restaurar."))
+        _refuse(
+            session,
+            InvalidTransition("Ya hay un cambio abierto en este trámite: publíquelo o descártelo antes de restaurar."),
+        )
     old = store.version_by_number(session, procedure_id, number)
     store.claim(session, procedure, base_revision)
     draft = _new_version(session, procedure_id, dict(old.data), actor, restored_from=number)

@@ -19,8 +19,14 @@ def test_kb_rollback_serves_the_previous_version(kb, monkeypatch: pytest.MonkeyP
     assert "No hay una versión anterior" in capsys.readouterr().err
 
 
-def test_kb_build_leaves_an_index_published_from_the_database(seeded, kb, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    for key, value in {"synonyms_file": kb.synonyms_file, "out_of_scope_file": kb.out_of_scope_file, "embedder": "fake"}.items():
+def test_kb_build_leaves_an_index_published_from_the_database(
+    seeded, kb, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    for key, value in {
+        "synonyms_file": kb.synonyms_file,
+        "out_of_scope_file": kb.out_of_scope_file,
+        "embedder": "fake",
+    }.items():
         monkeypatch.setenv(f"VENTANILLA_KB_{key.upper()}", str(value))
     served = current_version(kb.index_dir)
     assert main(["build", "--if-changed", "--index-dir", str(kb.index_dir)]) == 0

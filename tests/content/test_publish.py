@@ -16,14 +16,22 @@ from knowledge_base.search import IndexHolder, Searcher
 
 PID = "registro-mascotas"
 NEW_ANSWER = "El registro de mascotas es gratuito durante todo 2026 y se hace en la veterinaria municipal."
-QUESTIONS = ("cuanto cuesta registrar mi perro", "me robaron la cedula", "pagar el predial", "renovar licencia", "pasaporte menor")
+QUESTIONS = (
+    "cuanto cuesta registrar mi perro",
+    "me robaron la cedula",
+    "pagar el predial",
+    "renovar licencia",
+    "pasaporte menor",
+)
 
 
 def _publish_new_faq(session, publisher, answer: str = NEW_ANSWER):  # type: ignore[no-untyped-def]
     content = service.get_content(session, procedure_id=PID)
     faqs = [dict(f) for f in content.data["faqs"]]
     faqs[0]["answer"] = answer
-    draft = service.save_draft(session, procedure_id=PID, data={**content.data, "faqs": faqs}, base_revision=content.revision, actor="ana")
+    draft = service.save_draft(
+        session, procedure_id=PID, data={**content.data, "faqs": faqs}, base_revision=content.revision, actor="ana"
+    )
     review = service.submit_for_review(session, procedure_id=PID, base_revision=draft.revision, actor="ana")
     return service.publish(session, procedure_id=PID, base_revision=review.revision, actor="rita", publisher=publisher)
 
@@ -38,9 +46,19 @@ def test_publish_embeds_only_the_changed_passages_and_matches_a_full_rebuild(see
     assert result.reused_passages > 100
     assert current_version(kb.index_dir) == result.index_version != before
     # A full rebuild of the same content gives the same search results.
-    corpus = corpus_from_procedures([Procedure.model_validate(d) for _, d in sorted(published_data(seeded).items())], kb)
+    corpus = corpus_from_procedures(
+        [Procedure.model_validate(d) for _, d in sorted(published_data(seeded).items())], kb
+    )
     full_dir = tmp_path / "full"
-    build_index(corpus.passages, corpus.documents, FakeEmbedder(), full_dir, hnsw_min_size=kb.hnsw_min_size, out_of_scope=corpus.out_of_scope, rewriter=corpus.rewriter)
+    build_index(
+        corpus.passages,
+        corpus.documents,
+        FakeEmbedder(),
+        full_dir,
+        hnsw_min_size=kb.hnsw_min_size,
+        out_of_scope=corpus.out_of_scope,
+        rewriter=corpus.rewriter,
+    )
     incremental = Searcher(load_index(kb.index_dir), FakeEmbedder(), kb)
     full = Searcher(load_index(full_dir), FakeEmbedder(), kb)
     for question in QUESTIONS + ("registro de mascotas gratuito",):
@@ -51,7 +69,9 @@ def test_publish_embeds_only_the_changed_passages_and_matches_a_full_rebuild(see
         assert a.abstained == b.abstained
 
 
-def test_searching_in_a_loop_while_publishing_fails_nothing_and_rollback_brings_the_old_text(seeded, publisher, kb) -> None:  # type: ignore[no-untyped-def]
+def test_searching_in_a_loop_while_publishing_fails_nothing_and_rollback_brings_the_old_text(
+    seeded, publisher, kb
+) -> None:  # type: ignore[no-untyped-def]
     holder = IndexHolder(kb, FakeEmbedder(), check_every=0.0)
     first = holder.searcher().index.version
     stop = threading.Event()
@@ -95,10 +115,16 @@ def test_preview_answers_with_the_draft_like_the_bot_and_abstains_like_it(seeded
     faqs = [dict(f) for f in content.data["faqs"]]
     faqs[0] = {"question": "¿Cuánto cuesta registrar a mi perro?", "answer": NEW_ANSWER}
     draft = {**content.data, "faqs": faqs}
-    seen = service.preview(seeded, procedure_id=PID, question="cuanto cuesta registrar a mi perro", publisher=publisher, data=draft)
+    seen = service.preview(
+        seeded, procedure_id=PID, question="cuanto cuesta registrar a mi perro", publisher=publisher, data=draft
+    )
     assert not seen.abstained and seen.hits[0].procedure_id == PID
     assert NEW_ANSWER in seen.hits[0].answer
-    published = service.preview(seeded, procedure_id=PID, question="cuanto cuesta registrar a mi perro", publisher=publisher, data=None)
+    published = service.preview(
+        seeded, procedure_id=PID, question="cuanto cuesta registrar a mi perro", publisher=publisher, data=None
+    )
     assert NEW_ANSWER not in " ".join(h.answer for h in published.hits)
-    nonsense = service.preview(seeded, procedure_id=PID, question="receta de empanadas de carne", publisher=publisher, data=draft)
+    nonsense = service.preview(
+        seeded, procedure_id=PID, question="receta de empanadas de carne", publisher=publisher, data=draft
+    )
     assert nonsense.abstained and not nonsense.hits

@@ -32,9 +32,19 @@ def test_export_round_trip_changes_nothing(seeded) -> None:  # type: ignore[no-u
 
 def test_import_with_a_bad_row_applies_nothing_and_a_good_sheet_makes_drafts(seeded) -> None:  # type: ignore[no-untyped-def]
     faqs = service.get_content(seeded, procedure_id=PID).data["faqs"]
-    rows = [{"id": f"{PID}.faq-{n}", "tramite": PID, "pregunta": f["question"], "respuesta": f["answer"]} for n, f in enumerate(faqs, 1)]
+    rows = [
+        {"id": f"{PID}.faq-{n}", "tramite": PID, "pregunta": f["question"], "respuesta": f["answer"]}
+        for n, f in enumerate(faqs, 1)
+    ]
     rows[0]["respuesta"] = "Se paga en cuatro cuotas sin recargo hasta el último día hábil de cada trimestre."
-    rows.append({"id": "nueva-1", "tramite": PID, "pregunta": "¿Puedo pagar el predial con tarjeta?", "respuesta": "Sí, con tarjeta de débito o crédito en línea y en las cajas municipales."})
+    rows.append(
+        {
+            "id": "nueva-1",
+            "tramite": PID,
+            "pregunta": "¿Puedo pagar el predial con tarjeta?",
+            "respuesta": "Sí, con tarjeta de débito o crédito en línea y en las cajas municipales.",
+        }
+    )
     bad = rows + [{"id": "mala", "tramite": "no-existe", "pregunta": "corta", "respuesta": "breve"}]
     plan = service.plan_import(seeded, file_name="predial.csv", payload=_csv(bad))
     assert not plan.can_apply
@@ -72,7 +82,13 @@ def test_files_and_database_never_overwrite_each_other_silently(seeded, publishe
     assert service.get_content(seeded, procedure_id=PID, which="published").data["cost"] == edited["cost"]
     # Both change: diverged, named, nothing overwritten on either side.
     content = service.get_content(seeded, procedure_id=PID)
-    d = service.save_draft(seeded, procedure_id=PID, data={**content.data, "cost": "Cambio de la consola sobre el costo del predial."}, base_revision=content.revision, actor="ana")
+    d = service.save_draft(
+        seeded,
+        procedure_id=PID,
+        data={**content.data, "cost": "Cambio de la consola sobre el costo del predial."},
+        base_revision=content.revision,
+        actor="ana",
+    )
     r = service.submit_for_review(seeded, procedure_id=PID, base_revision=d.revision, actor="ana")
     service.publish(seeded, procedure_id=PID, base_revision=r.revision, actor="rita", publisher=publisher)
     edited["cost"] = "Otro cambio hecho a mano en el archivo sobre el costo del predial."
@@ -80,4 +96,6 @@ def test_files_and_database_never_overwrite_each_other_silently(seeded, publishe
     assert service.sync_from_files(seeded, content_dir=kb.content_dir).diverged == [PID]
     assert service.export_to_files(seeded, content_dir=kb.content_dir).diverged == [PID]
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["cost"] == edited["cost"]
-    assert service.get_content(seeded, procedure_id=PID, which="published").data["cost"].startswith("Cambio de la consola")
+    assert (
+        service.get_content(seeded, procedure_id=PID, which="published").data["cost"].startswith("Cambio de la consola")
+    )
