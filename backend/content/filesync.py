@@ -56,9 +56,6 @@ def _publish_from_file(
         procedure = ContentProcedure(id=pid, revision=1, created_at=now, updated_at=now)
         session.add(procedure)
         session.flush()
-    previous = store.version(session, procedure.published_version_id)
-    if previous is not None:
-        previous.status = "superseded"
     row = ContentVersion(
         procedure_id=pid,
         number=store.next_number(session, pid),
@@ -73,7 +70,7 @@ def _publish_from_file(
     )
     session.add(row)
     session.flush()
-    procedure.published_version_id = row.id
+    previous = store.install_published(session, procedure, row, actor)
     procedure.synced_hash = digest
     procedure.revision += 1
     store.audit(

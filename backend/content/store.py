@@ -91,15 +91,7 @@ def claim(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        fresh = get_procedure(session, procedure.id)
-        raise ConflictError(
-            "Otra persona guardó cambios en este trámite mientras usted editaba. Su texto no se perdió: "
-            "revise la versión actual y vuelva a aplicar sus cambios.",
-            current_revision=fresh.revision,
-            current=current_data(session, fresh),
-            refused=refused,
-        )
+        raise _conflict(session, procedure.id, refused)
     session.refresh(procedure)
 
 
@@ -108,14 +100,34 @@ def check_revision(
 ) -> None:
     """Early, cheap form of ``claim`` (before expensive checks); ``claim`` still decides."""
     if procedure.revision != base_revision:
-        session.rollback()
-        raise ConflictError(
-            "Otra persona cambió este trámite mientras usted lo tenía abierto. Su texto no se perdió: "
-            "revise la versión actual y vuelva a aplicar sus cambios.",
-            current_revision=procedure.revision,
-            current=current_data(session, procedure),
-            refused=refused,
-        )
+        raise _conflict(session, procedure.id, refused)
+
+
+def _conflict(session: Session, procedure_id: str, refused: dict[str, Any] | None) -> ConflictError:
+    """Rolls back and describes the conflict with the content saved meanwhile and the refused one."""
+    session.rollback()
+    fresh = get_procedure(session, procedure_id)
+    return ConflictError(
+        "Otra persona cambió este trámite mientras usted lo tenía abierto. Su texto no se perdió: "
+        "revise la versión actual y vuelva a aplicar sus cambios.",
+        current_revision=fresh.revision,
+        current=current_data(session, fresh),
+        refused=refused,
+    )
+
+
+def install_published(
+    session: Session, procedure: ContentProcedure, row: ContentVersion, actor: str
+) -> ContentVersion | None:
+    """Makes ``row`` the published version (the previous one becomes superseded); returns the previous."""
+    previous = version(session, procedure.published_version_id)
+    if previous is not None:
+        previous.status = "superseded"
+    row.status = "published"
+    row.reviewed_by = actor
+    row.published_at = row.updated_at = utcnow()
+    procedure.published_version_id = row.id
+    return previous
 
 
 def audit(

@@ -138,27 +138,59 @@ def stage_draft(session: Session, procedure: ContentProcedure, clean: dict[str, 
     return working
 
 
-def submit(session: Session, *, procedure_id: str, base_revision: int, actor: str, comment: str) -> ProcedureContent:
+def _step(
+    session: Session,
+    *,
+    procedure_id: str,
+    base_revision: int,
+    actor: str,
+    comment: str,
+    source: str,
+    target: str,
+    doing: str,
+    validate_again: bool = False,
+) -> ProcedureContent:
+    """One status change of the open version (``source`` -> ``target``), its comment and audit row."""
     procedure = store.get_procedure(session, procedure_id)
     store.check_revision(session, procedure, base_revision)
-    working = _working(session, procedure, "draft", "enviar a revisión")
-    _validated(session, procedure_id, dict(working.data))  # links or review date may have gone bad since
+    working = _working(session, procedure, source, doing)
+    if validate_again:
+        _validated(session, procedure_id, dict(working.data))  # links or review date may have gone bad since
     store.claim(session, procedure, base_revision)
-    working.status = "in_review"
-    working.submitted_by = actor
+    working.status = target
+    if target == "in_review":
+        working.submitted_by = actor
+    else:
+        working.reviewed_by = actor
     working.updated_at = utcnow()
-    _comment(session, procedure_id, working.number, actor, comment.strip(), "submitted")
+    kind = "submitted" if target == "in_review" else "returned"
+    _comment(session, procedure_id, working.number, actor, comment.strip(), kind)
     store.audit(
         session,
         actor=actor,
-        action="submitted",
+        action=kind,
         procedure_id=procedure_id,
-        before={"status": "draft"},
-        after={"status": "in_review"},
+        before={"status": source},
+        after={"status": target},
         version=working.number,
+        comment=comment.strip(),
     )
     session.commit()
     return store.content(procedure, working)
+
+
+def submit(session: Session, *, procedure_id: str, base_revision: int, actor: str, comment: str) -> ProcedureContent:
+    return _step(
+        session,
+        procedure_id=procedure_id,
+        base_revision=base_revision,
+        actor=actor,
+        comment=comment,
+        source="draft",
+        target="in_review",
+        doing="enviar a revisión",
+        validate_again=True,
+    )
 
 
 def return_to_draft(
@@ -167,26 +199,16 @@ def return_to_draft(
     if not comment.strip():
         session.rollback()
         raise ValidationFailed([("comment", "Escriba qué hay que corregir antes de devolver el cambio.")])
-    procedure = store.get_procedure(session, procedure_id)
-    store.check_revision(session, procedure, base_revision)
-    working = _working(session, procedure, "in_review", "devolver a borrador")
-    store.claim(session, procedure, base_revision)
-    working.status = "draft"
-    working.reviewed_by = actor
-    working.updated_at = utcnow()
-    _comment(session, procedure_id, working.number, actor, comment.strip(), "returned")
-    store.audit(
+    return _step(
         session,
-        actor=actor,
-        action="returned",
         procedure_id=procedure_id,
-        before={"status": "in_review"},
-        after={"status": "draft"},
-        version=working.number,
-        comment=comment.strip(),
+        base_revision=base_revision,
+        actor=actor,
+        comment=comment,
+        source="in_review",
+        target="draft",
+        doing="devolver a borrador",
     )
-    session.commit()
-    return store.content(procedure, working)
 
 
 def publish(
@@ -208,14 +230,7 @@ def publish(
             )
         _validated(session, procedure_id, dict(working.data))
         store.claim(session, procedure, base_revision)
-        previous = store.version(session, procedure.published_version_id)
-        if previous is not None:
-            previous.status = "superseded"
-        working.status = "published"
-        working.reviewed_by = actor
-        working.published_at = utcnow()
-        working.updated_at = working.published_at
-        procedure.published_version_id = working.id
+        previous = store.install_published(session, procedure, working, actor)
         procedure.working_version_id = None
         _comment(session, procedure_id, working.number, actor, comment.strip(), "published")
         store.audit(
