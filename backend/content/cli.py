@@ -20,31 +20,21 @@ from backend.db import create_schema, make_engine, session_factory
 from backend.settings import StoreSettings
 
 
-def _report(report: service.SyncReport) -> int:
-    for label, items in (
-        ("tomados de los archivos", report.imported),
-        ("escritos en los archivos", report.exported),
-        ("iguales en ambos lados", report.in_sync),
-    ):
-        print(
-            f"{len(items)} trámite(s) {label}"
-            + (f": {', '.join(items)}" if items and label != "iguales en ambos lados" else "")
-        )
+def _report(report: service.SyncReport, *, refused_is_error: bool) -> int:
+    """Prints what happened; exit code 1 when something needs a person (the procedures are named)."""
+    for label, items in (("tomados de los archivos", report.imported), ("escritos en los archivos", report.exported)):
+        print(f"{len(items)} trámite(s) {label}" + (f": {', '.join(items)}" if items else ""))
+    print(f"{len(report.in_sync)} trámite(s) iguales en ambos lados")
     if report.refused:
-        print(
-            "Sin tocar (el otro lado cambió; se sobrescribiría): "
-            + ", ".join(report.refused)
-            + ". Use 'sync' si cambió el archivo o 'export' si cambió la consola.",
-            file=sys.stderr,
-        )
+        hint = "cambió el archivo: use 'sync'" if refused_is_error else "la consola tiene cambios: 'export' los escribe"
+        print(f"Sin tocar ({hint}): {', '.join(report.refused)}", file=sys.stderr if refused_is_error else sys.stdout)
     if report.diverged:
         print(
-            "Cambiados en la consola Y en el archivo desde la última sincronización: "
-            + ", ".join(report.diverged)
-            + ". Compare ambos, deje el archivo igual a lo publicado (o publique el archivo en la consola) y repita.",
+            f"Cambiados en la consola Y en el archivo desde la última sincronización: {', '.join(report.diverged)}. "
+            "Compare ambos, deje el archivo igual a lo publicado (o publique el archivo en la consola) y repita.",
             file=sys.stderr,
         )
-    return 1 if report.refused or report.diverged else 0
+    return 1 if report.diverged or (refused_is_error and report.refused) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "sync":
             report = service.sync_from_files(session)
-            code = _report(report)
+            code = _report(report, refused_is_error=False)
             if report.imported:
                 prepared = publisher.rebuild(published_data(session))
                 print(
@@ -80,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             return code
         if args.command == "export":
-            return _report(service.export_to_files(session))
+            return _report(service.export_to_files(session), refused_is_error=True)
         prepared = publisher.rebuild(published_data(session))
         print(f"Índice {prepared.version} ({prepared.embedded} pasajes calculados, {prepared.reused} reutilizados).")
         return 0
