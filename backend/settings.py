@@ -125,6 +125,8 @@ class BackendSettings(StoreSettings):
     login_max_failures_account: int = 5
     login_max_failures_address: int = 20
     password_min_length: int = 12
+    # A fresh database takes the YAML files of knowledge_base/content as published v1 at start-up.
+    content_seed_on_start: bool = True
 
     @model_validator(mode="after")
     def _lease_outlives_a_delivery(self) -> "BackendSettings":

@@ -431,6 +431,7 @@ def preview(
             )
         except content.ValidationFailed as exc:
             error = str(exc)
-    template = "_preview.html" if request.headers.get("hx-request") else "preview_page.html"
     context = {"result": result, "error": error, "question": question, "procedure_id": procedure_id}
-    return render(request, state, template, context, status_code=422 if error else 200)
+    if request.headers.get("hx-request"):  # htmx swaps only 2xx answers: the error is in the fragment
+        return render(request, state, "_preview.html", context)
+    return render(request, state, "preview_page.html", context, status_code=422 if error else 200)

@@ -42,6 +42,7 @@ def console_settings(var_dir: Path, **overrides: Any) -> BackendSettings:
         "notify_enabled": False,
         "case_hash_key": "test-hash-key-0123456789abcdef0123456789",
         "console_secret": "test-console-secret-0123456789abcdef",
+        "content_seed_on_start": False,  # seed() below does it, only where a test needs content
         **overrides,
     }
     return BackendSettings(**values)
