@@ -6,20 +6,19 @@
 from __future__ import annotations
 
 import logging
-
-import uvicorn
-
-from backend.api import create_app
-from backend.settings import BackendSettings
+import sys
 
 
 def main() -> None:
-    import sys
-
-    if sys.argv[1:2] == ["users"]:
+    if sys.argv[1:2] == ["users"]:  # before the server's heavy imports
         from backend.cli_users import main as users_main
 
         raise SystemExit(users_main(sys.argv[2:]))
+    import uvicorn
+
+    from backend.api import create_app
+    from backend.settings import BackendSettings
+
     # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids
