@@ -74,7 +74,8 @@ def console_stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest
         db.commit()
     engine.dispose()
     env = {"VENTANILLA_CONSOLE_SECRET": "browser-test-console-secret-0123456789"}
-    with started_stack(test_model, index_dir, var_dir, env) as running:
+    # Rasa alone has needed more than 300 s to start while other developers' stacks ran here.
+    with started_stack(test_model, index_dir, var_dir, env, timeout=600) as running:
         yield running
 
 
