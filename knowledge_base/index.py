@@ -134,7 +134,9 @@ def build_index(
         np.save(tmp / "out_of_scope.npy", negatives)
         (tmp / "out_of_scope.json").write_text(json.dumps(list(out_of_scope), ensure_ascii=False), encoding="utf-8")
         progress("Construyendo el índice léxico...")
-        Bm25Index.build(analyze_many(p.embed_text for p in passages)).save(tmp)
+        terms = _passage_terms(passages, index_dir, reuse)
+        Bm25Index.build(terms).save(tmp)
+        (tmp / "terms.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         with (tmp / "passages.jsonl").open("w", encoding="utf-8") as fh:
             for p in passages:
                 fh.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
@@ -204,6 +206,23 @@ def _passage_vectors(
         assert reuse is not None
         vectors[kept] = reuse.matrix[[known[passages[i].embed_text] for i in kept]]
     return vectors, len(kept)
+
+
+def _passage_terms(passages: list[Passage], index_dir: Path, reuse: LoadedIndex | None) -> list[list[str]]:
+    """Lemmatised terms of every passage; unchanged passages take those stored with ``reuse``.
+
+    Lemmatising all 1,164 shipped passages is most of an incremental publish otherwise
+    (spaCy, several seconds on a busy machine), while one procedure changes ~30 of them.
+    """
+    known: dict[str, list[str]] = {}
+    stored_path = index_dir / reuse.version / "terms.json" if reuse is not None else None
+    if reuse is not None and stored_path is not None and stored_path.exists():
+        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+        if len(stored) == len(reuse.passages):
+            known = {p.embed_text: t for p, t in zip(reuse.passages, stored)}
+    missing = [i for i, p in enumerate(passages) if p.embed_text not in known]
+    fresh = dict(zip(missing, analyze_many(passages[i].embed_text for i in missing)))
+    return [fresh[i] if i in fresh else known[p.embed_text] for i, p in enumerate(passages)]
 
 
 def _topic_vectors(topics: list[str], embedder: Embedder, model: str, reuse: LoadedIndex | None) -> NDArray[np.float32]:
