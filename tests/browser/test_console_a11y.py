@@ -8,8 +8,10 @@ widget's test (node_modules/axe-core).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,4 +128,39 @@ def test_keyboard_alone_reaches_the_content_with_visible_focus(served: ServedApp
     page.keyboard.press("Enter")
     expect(page.locator("#results")).to_contain_text("Emisión de pasaporte (primera vez)")
     expect(page.locator("#results")).not_to_contain_text("Carnet de vacunación")
+    context.close()
+
+
+SHOTS = os.environ.get("VENTANILLA_CONSOLE_SCREENSHOTS", "")
+
+
+@pytest.mark.skipif(not SHOTS, reason="only with VENTANILLA_CONSOLE_SCREENSHOTS=<dir> (README screenshots)")
+def test_screenshots_for_the_readme(served: ServedApp, chromium: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Takes the README's screenshots; the preview searches the test index (read only)."""
+    monkeypatch.setenv("VENTANILLA_KB_INDEX_DIR", str(ROOT / "var" / "test-kb-index"))
+    out = Path(SHOTS)
+    out.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1024, "height": 720}, base_url=served.url, locale="es-AR")
+    page = context.new_page()
+    page.set_default_timeout(300_000)  # the first preview loads the embedding model
+    _login(page)
+    page.goto("/console/procedures?q=pasaporte")
+    page.screenshot(path=str(out / "lista-de-tramites.png"))
+    page.goto("/console/procedures/pasaporte-emision/edit")
+    cost = page.get_by_label("Costo", exact=True)
+    cost.fill("Desde el 1 de marzo el trámite regular cuesta $ 52.500 y el exprés $ 99.000.")
+    cost.scroll_into_view_if_needed()
+    page.screenshot(path=str(out / "edicion.png"))
+    page.get_by_role("button", name="Guardar borrador").click()
+    page.get_by_label("Pregunta de un ciudadano").fill("cuanto cuesta sacar el pasaporte por primera vez")
+    page.get_by_role("button", name="Probar con el borrador").click()
+    expect(page.locator("#preview-result .answer")).to_contain_text("52.500")
+    page.locator("#h-preview").scroll_into_view_if_needed()
+    page.screenshot(path=str(out / "vista-previa.png"))
+    page.get_by_role("button", name="Enviar a revisión").click()
+    page.goto("/console")
+    page.screenshot(path=str(out / "inicio-revisor.png"))
+    page.goto("/console/procedures/pasaporte-emision/diff?left=1&right=2")
+    page.locator("tr.diff-changed").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(out / "diferencias.png"))
     context.close()
