@@ -41,6 +41,8 @@ NEW_COST = (
 )
 NEW_MARK = "$ 52.500"
 ANSWER_DEADLINE_S = 10.0
+# Page loads after a publish (which embeds the changed passages) can take a while on a busy machine.
+expect.set_options(timeout=120_000)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +164,7 @@ def test_edit_review_publish_and_restore_reach_the_bot(console_stack: Any, chrom
     # Preview with the draft: the same search as the bot (this also loads the embedder once).
     page.get_by_label("Pregunta de un ciudadano").fill(QUESTION)
     page.get_by_role("button", name="Probar con el borrador").click()
-    expect(page.locator("#preview-result .answer")).to_contain_text(NEW_MARK, timeout=120_000)
+    expect(page.locator("#preview-result .answer")).to_contain_text(NEW_MARK, timeout=600_000)
     page.get_by_role("button", name="Enviar a revisión").click()
     expect(page.locator(".status")).to_contain_text("En revisión")
     assert OLD_MARK in _bot_answer(stack), "nothing reaches citizens before review"

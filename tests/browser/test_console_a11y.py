@@ -154,7 +154,7 @@ def test_screenshots_for_the_readme(served: ServedApp, chromium: Any, monkeypatc
     page.get_by_role("button", name="Guardar borrador").click()
     page.get_by_label("Pregunta de un ciudadano").fill("cuanto cuesta sacar el pasaporte por primera vez")
     page.get_by_role("button", name="Probar con el borrador").click()
-    expect(page.locator("#preview-result .answer")).to_contain_text("52.500")
+    expect(page.locator("#preview-result .answer")).to_contain_text("52.500", timeout=300_000)
     page.locator("#h-preview").scroll_into_view_if_needed()
     page.screenshot(path=str(out / "vista-previa.png"))
     page.get_by_role("button", name="Enviar a revisión").click()
