@@ -70,18 +70,9 @@ def _publish_from_file(
     )
     session.add(row)
     session.flush()
-    previous = store.install_published(session, procedure, row, actor)
+    store.install_published(session, procedure, row, actor, action="published_from_file")
     procedure.synced_hash = digest
     procedure.revision += 1
-    store.audit(
-        session,
-        actor=actor,
-        action="published_from_file",
-        procedure_id=pid,
-        before=dict(previous.data) if previous else None,
-        after=data,
-        version=row.number,
-    )
 
 
 def _states(

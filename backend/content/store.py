@@ -117,9 +117,9 @@ def _conflict(session: Session, procedure_id: str, refused: dict[str, Any] | Non
 
 
 def install_published(
-    session: Session, procedure: ContentProcedure, row: ContentVersion, actor: str
-) -> ContentVersion | None:
-    """Makes ``row`` the published version (the previous one becomes superseded); returns the previous."""
+    session: Session, procedure: ContentProcedure, row: ContentVersion, actor: str, *, action: str
+) -> None:
+    """Makes ``row`` the published version (the previous one becomes superseded) and audits it."""
     previous = version(session, procedure.published_version_id)
     if previous is not None:
         previous.status = "superseded"
@@ -127,7 +127,15 @@ def install_published(
     row.reviewed_by = actor
     row.published_at = row.updated_at = utcnow()
     procedure.published_version_id = row.id
-    return previous
+    audit(
+        session,
+        actor=actor,
+        action=action,
+        procedure_id=procedure.id,
+        before=dict(previous.data) if previous else None,
+        after=dict(row.data),
+        version=row.number,
+    )
 
 
 def audit(

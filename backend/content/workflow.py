@@ -230,18 +230,9 @@ def publish(
             )
         _validated(session, procedure_id, dict(working.data))
         store.claim(session, procedure, base_revision)
-        previous = store.install_published(session, procedure, working, actor)
+        store.install_published(session, procedure, working, actor, action="published")
         procedure.working_version_id = None
         _comment(session, procedure_id, working.number, actor, comment.strip(), "published")
-        store.audit(
-            session,
-            actor=actor,
-            action="published",
-            procedure_id=procedure_id,
-            before=dict(previous.data) if previous else None,
-            after=dict(working.data),
-            version=working.number,
-        )
         session.flush()
         try:
             prepared = publisher.prepare(store.published_data(session))
