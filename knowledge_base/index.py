@@ -5,7 +5,12 @@ Layout under the index directory::
     CURRENT                 name of the version being served (replaced atomically)
     v-<utc time, µs>-<rand>/ manifest.json, passages.jsonl, documents.json,
                             vectors.faiss, bm25.npz, bm25_terms.json,
-                            out_of_scope.npy, rewrites.json
+                            out_of_scope.npy, out_of_scope.json, rewrites.json,
+                            terms.json (lemmatised terms per passage)
+
+An incremental build (``reuse=`` the version being served) takes the vectors and terms
+of every passage whose embedded text is unchanged from that version and computes only
+the rest; ``rollback`` serves the previous complete version again.
 
 A build writes a new version into a hidden temporary directory, renames it into
 place, and only then switches ``CURRENT`` with ``os.replace``. Readers never see
