@@ -1,16 +1,24 @@
-"""``python -m backend``: serves the backend with uvicorn on the configured port."""
+"""``python -m backend``: serves the backend with uvicorn on the configured port.
+
+``python -m backend users ...`` manages staff accounts instead (see backend/cli_users.py).
+"""
 
 from __future__ import annotations
 
 import logging
-
-import uvicorn
-
-from backend.api import create_app
-from backend.settings import BackendSettings
+import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["users"]:  # before the server's heavy imports
+        from backend.cli_users import main as users_main
+
+        raise SystemExit(users_main(sys.argv[2:]))
+    import uvicorn
+
+    from backend.api import create_app
+    from backend.settings import BackendSettings
+
     # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids

@@ -16,9 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from backend import api_interactions, api_internal, api_staff
+from backend.console.app import install as install_console
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.db import create_schema, make_engine
@@ -73,6 +74,15 @@ def _unknown_status(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+def _seed_content(sessions: sessionmaker[Session]) -> None:
+    """A fresh database takes the shipped YAML procedures as published v1 (the console's store)."""
+    from backend.content import service as content
+
+    with sessions() as session:
+        if content.seed_if_empty(session):
+            logger.info("content store seeded from knowledge_base/content")
+
+
 def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool | None = None) -> FastAPI:
     """Builds the app. ``run_dispatcher`` overrides ``settings.notify_enabled`` (tests)."""
     settings = settings or BackendSettings()
@@ -92,6 +102,8 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(create_schema, engine)
+        if settings.content_seed_on_start:
+            await asyncio.to_thread(_seed_content, state.sessions)
         dispatcher = Dispatcher(engine, settings) if dispatch else None
         task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher") if dispatcher else None
         if not len(state.staff):
@@ -115,6 +127,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.include_router(api_staff.router)
     app.include_router(api_internal.router)
     app.include_router(api_interactions.router)
+    install_console(app)  # the staff console at /console (sessions, not tokens)
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:

@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEV_CASE_HASH_KEY = "dev-only-case-hash-key-change-me"
 DEV_CASE_SERVICE_TOKEN = "dev-only-case-service-token-change-me"  # noqa: S105 - refused outside env=dev
+DEV_CONSOLE_SECRET = "dev-only-console-secret-change-me"  # noqa: S105 - refused outside env=dev
 
 
 class VentanillaSettings(BaseSettings):
@@ -110,6 +111,23 @@ class BackendSettings(StoreSettings):
     # Channels that cannot push a message on their own (request/response only).
     notify_skip_channels: str = "rest,cmdline"
 
+    # --- staff console (/console) ---
+    # Signs the console's CSRF tokens (itsdangerous); changing it invalidates open forms.
+    console_secret: str = DEV_CONSOLE_SECRET
+    # A session ends after this long without a request, and this long after the login at most.
+    console_idle_minutes: float = 30.0
+    console_absolute_hours: float = 10.0
+    # "auto": the session cookie is Secure when the request came over https (uvicorn
+    # --proxy-headers behind a TLS proxy); "always" for deployments behind a proxy that hides it.
+    console_cookie_secure: Literal["auto", "always", "never"] = "auto"
+    # Login throttling: failed attempts per account and per address within the window.
+    login_window_minutes: float = 15.0
+    login_max_failures_account: int = 5
+    login_max_failures_address: int = 20
+    password_min_length: int = 12
+    # A fresh database takes the YAML files of knowledge_base/content as published v1 at start-up.
+    content_seed_on_start: bool = True
+
     @model_validator(mode="after")
     def _lease_outlives_a_delivery(self) -> BackendSettings:
         # A delivery (tracker check + trigger) must end before another dispatcher may
@@ -130,4 +148,8 @@ class BackendSettings(StoreSettings):
             problems.append("VENTANILLA_STAFF_TOKENS must list at least one token")
         if self.case_service_token == DEV_CASE_SERVICE_TOKEN or len(self.case_service_token) < 32:
             problems.append("VENTANILLA_CASE_SERVICE_TOKEN must be a secret of at least 32 characters")
+        if self.console_secret == DEV_CONSOLE_SECRET or len(self.console_secret) < 32:
+            problems.append("VENTANILLA_CONSOLE_SECRET must be a secret of at least 32 characters")
+        if self.console_cookie_secure == "never":
+            problems.append("VENTANILLA_CONSOLE_COOKIE_SECURE=never sends the session cookie over plain http")
         return problems

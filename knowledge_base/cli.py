@@ -7,6 +7,7 @@ kb build --source FILE --index-dir DIR
 kb search "pregunta" [--top-k N] [--json]
 kb stats                    coverage of the catalog and stale entries
 kb import FILE [--dry-run]  bulk FAQ sheets and documents into knowledge_base/imported/
+kb rollback [--index-dir DIR]  serve the previous index version again
 kb eval QUESTIONS.jsonl [--index-dir DIR] [--json] [--misses]
 """
 
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge_base.settings import SearchSettings
+
+DATABASE_SOURCE = "database"  # manifest mark of an index published by the staff console
 
 
 def _settings(args: argparse.Namespace) -> SearchSettings:
@@ -56,8 +59,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         stamp = ""
     else:
         stamp = fingerprint(settings)
+        manifest = current_manifest(settings.index_dir) or {}
+        if manifest.get("source_fingerprint") == DATABASE_SOURCE and not args.from_files:
+            # Once the staff console publishes, the database is the index's source: a build from
+            # the files would silently undo what was published (knowledge_base/README.md).
+            print(
+                "==> El índice lo publica la consola (base de datos); no se reconstruye desde los archivos. "
+                "Use 'python -m backend.content.cli build-index', o 'kb build --from-files' para forzarlo."
+            )
+            return 0 if args.if_changed else 1
         if args.if_changed:
-            manifest = current_manifest(settings.index_dir) or {}
             if manifest.get("source_fingerprint") == stamp:
                 print(f"==> Índice al día ({manifest.get('version')}).")
                 return 0
@@ -222,6 +233,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from knowledge_base.index import rollback
+
+    print(f"Índice vuelto a {rollback(_settings(args).index_dir)} (la versión anterior sigue en disco).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kb", description="Base de conocimiento de Ventanilla")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", help="archivo CSV/XLSX/JSONL/MD/TXT a indexar solo, en lugar del contenido")
     p.add_argument("--index-dir", help="carpeta del índice")
     p.add_argument("--if-changed", action="store_true", help="no reconstruir si nada cambió")
+    p.add_argument(
+        "--from-files", action="store_true", help="reconstruir desde los archivos aunque la consola publique el índice"
+    )
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("search", help="busca una pregunta")
     p.add_argument("question")
@@ -246,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="muestra qué cambiaría, sin escribir nada")
     p.add_argument("--name", help="nombre del conjunto importado (por defecto, el del archivo)")
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("rollback", help="vuelve a servir la versión anterior del índice")
+    p.add_argument("--index-dir")
+    p.set_defaults(func=cmd_rollback)
     p = sub.add_parser("eval", help="evalúa un índice con preguntas JSONL")
     p.add_argument("questions")
     p.add_argument("--index-dir")

@@ -54,35 +54,64 @@ def load_content(
             problems.append(Problem(name, "(archivo)", "debe ser un mapa YAML con los campos del trámite"))
             continue
         raw_files.append((name, raw))
-        try:
-            procedure = Procedure.model_validate(raw)
-        except ValidationError as exc:
-            for error in exc.errors():
-                problems.append(Problem(name, _field_path(error["loc"]), error["msg"]))
+        procedure, found = check_procedure(
+            name, raw, expected_id=path.stem, today=today, stale_after_days=stale_after_days
+        )
+        problems.extend(found)
+        if procedure is None:
             continue
-        if procedure.id != path.stem:
-            problems.append(Problem(name, "id", f"'{procedure.id}' no coincide con el nombre del archivo"))
-        if not str(procedure.source_url).startswith(EXPECTED_URL_PREFIX):
-            problems.append(Problem(name, "source_url", "el enlace debe usar https"))
-        if procedure.last_reviewed < today - timedelta(days=stale_after_days):
-            problems.append(
-                Problem(
-                    name,
-                    "last_reviewed",
-                    f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)",
-                )
-            )
-        if procedure.last_reviewed > today:
-            problems.append(Problem(name, "last_reviewed", "la fecha está en el futuro"))
-        seen: set[str] = set()
-        for i, faq in enumerate(procedure.faqs):
-            key = faq.question.casefold().strip(" ¿?¡!.")
-            if key in seen:
-                problems.append(Problem(name, f"faqs.{i}.question", f"pregunta repetida: {faq.question}"))
-            seen.add(key)
         procedures.append(procedure)
     problems.extend(_cross_file_problems(procedures, raw_files))
     return procedures, problems
+
+
+def check_procedure(
+    name: str, raw: dict[str, object], *, expected_id: str, today: date, stale_after_days: int
+) -> tuple[Procedure | None, list[Problem]]:
+    """The checks of one procedure on its own (schema, id, https link, review date, repeated FAQs).
+
+    Shared by ``kb validate`` and the staff console, so both refuse exactly the same content.
+    Returns the procedure (None if the schema refuses it) and every problem found.
+    """
+    problems: list[Problem] = []
+    try:
+        procedure = Procedure.model_validate(raw)
+    except ValidationError as exc:
+        return None, [Problem(name, _field_path(error["loc"]), error["msg"]) for error in exc.errors()]
+    if procedure.id != expected_id:
+        problems.append(Problem(name, "id", f"'{procedure.id}' no coincide con el nombre del archivo"))
+    if not str(procedure.source_url).startswith(EXPECTED_URL_PREFIX):
+        problems.append(Problem(name, "source_url", "el enlace debe usar https"))
+    if procedure.last_reviewed < today - timedelta(days=stale_after_days):
+        problems.append(
+            Problem(
+                name, "last_reviewed", f"sin revisar desde {procedure.last_reviewed} (más de {stale_after_days} días)"
+            )
+        )
+    if procedure.last_reviewed > today:
+        problems.append(Problem(name, "last_reviewed", "la fecha está en el futuro"))
+    seen: set[str] = set()
+    for i, faq in enumerate(procedure.faqs):
+        key = faq_key(faq.question)
+        if key in seen:
+            problems.append(Problem(name, f"faqs.{i}.question", f"pregunta repetida: {faq.question}"))
+        seen.add(key)
+    return procedure, problems
+
+
+def faq_key(question: str) -> str:
+    """How two questions are compared for repetition (case and opening/closing marks ignored)."""
+    return question.casefold().strip(" ¿?¡!.")
+
+
+def related_problems(name: str, raw: dict[str, object], known_ids: set[str]) -> list[Problem]:
+    """Broken ``related_procedures`` links of one procedure."""
+    related = raw.get("related_procedures")
+    return [
+        Problem(name, f"related_procedures.{i}", f"enlace roto: no existe el trámite '{target}'")
+        for i, target in enumerate(related if isinstance(related, list) else [])
+        if target not in known_ids
+    ]
 
 
 def _cross_file_problems(procedures: list[Procedure], raw_files: list[tuple[str, dict[str, object]]]) -> list[Problem]:
@@ -95,12 +124,7 @@ def _cross_file_problems(procedures: list[Procedure], raw_files: list[tuple[str,
         if count > 1:
             problems.append(Problem(f"{pid}.yml", "id", f"id repetido en {count} archivos"))
     for name, raw in raw_files:
-        related = raw.get("related_procedures")
-        for i, target in enumerate(related if isinstance(related, list) else []):
-            if target not in ids:
-                problems.append(
-                    Problem(name, f"related_procedures.{i}", f"enlace roto: no existe el trámite '{target}'")
-                )
+        problems.extend(related_problems(name, raw, set(ids)))
     urls: dict[str, str] = {}
     for p in procedures:
         url = str(p.source_url)

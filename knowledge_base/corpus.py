@@ -13,6 +13,7 @@ from knowledge_base.index import DocumentMeta
 from knowledge_base.out_of_scope import load_topics
 from knowledge_base.passages import Passage, all_passages
 from knowledge_base.rewrite import QueryRewriter, load_rules
+from knowledge_base.schema import Procedure
 from knowledge_base.settings import SearchSettings
 
 # Bump when the way passages or lexical terms are built changes, so cached indexes are rebuilt.
@@ -41,8 +42,27 @@ def load_corpus(settings: SearchSettings, *, today: date | None = None) -> Corpu
     """The shipped knowledge base: procedure files plus everything ``kb import`` stored."""
     today = today or date.today()
     procedures, problems = load_content(settings.content_dir, today=today, stale_after_days=settings.stale_after_days)
+    corpus = corpus_from_procedures(procedures, settings)
+    corpus.problems[:0] = problems
+    corpus.problems.extend(
+        _imported_problems(
+            settings,
+            procedures_questions={f.question.casefold().strip(" ¿?¡!.") for p in procedures for f in p.faqs},
+            today=today,
+        )
+    )
+    return corpus
+
+
+def corpus_from_procedures(procedures: list[Procedure], settings: SearchSettings) -> Corpus:
+    """An index's input from given procedures (the files, or the console's published content).
+
+    Imported sheets and documents, rewrite rules and out-of-scope topics always come
+    from this folder's files.
+    """
     documents = {p.id: DocumentMeta(p.title, str(p.source_url), p.last_reviewed.isoformat()) for p in procedures}
     passages = all_passages(procedures)
+    problems: list[Problem] = []
     try:
         extra_passages, extra_documents = imported_passages(settings.imported_dir, documents)
     except ImportFailed as exc:
@@ -50,13 +70,6 @@ def load_corpus(settings: SearchSettings, *, today: date | None = None) -> Corpu
         extra_passages, extra_documents = [], {}
     passages.extend(extra_passages)
     documents.update(extra_documents)
-    problems.extend(
-        _imported_problems(
-            settings,
-            procedures_questions={f.question.casefold().strip(" ¿?¡!.") for p in procedures for f in p.faqs},
-            today=today,
-        )
-    )
     rewriter, out_of_scope, aid_problems = search_aids(settings)
     problems.extend(aid_problems)
     return Corpus(passages, documents, out_of_scope, rewriter, problems)

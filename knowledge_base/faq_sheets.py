@@ -65,6 +65,9 @@ def _rows_csv(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        # The sniffer guesses doublequote=False when a sample has no "" pair early enough, and
+        # then a later quoted "" splits the cell. Every spreadsheet writes quotes doubled.
+        dialect.doublequote = True
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)

@@ -51,6 +51,11 @@ def _read(path: Path, today: date) -> tuple[list[Entry], list[ImportProblem]]:
     return [], [ImportProblem(path.name, 0, "(archivo)", f"formato no soportado; use {formats}")]
 
 
+def read_checked(path: Path, *, today: date | None = None) -> tuple[list[Entry], list[ImportProblem]]:
+    """The valid entries and every problem, without raising (the staff console shows both)."""
+    return _read(path, today or date.today())
+
+
 def read_entries(path: Path, *, today: date | None = None) -> list[Entry]:
     """Every entry of a FAQ sheet or document; raises ``ImportFailed`` with all problems."""
     entries, problems = _read(path, today or date.today())

@@ -41,6 +41,7 @@ def main() -> int:
     dev_token = ensure_dev_staff_token()
 
     var_dir = Path(os.environ.get("VENTANILLA_VAR_DIR", ROOT / "var"))
+    kb_index_dir = os.environ.get("VENTANILLA_KB_INDEX_DIR", str(var_dir / "kb_index"))
     print("==> Índice de la base de conocimiento", flush=True)
     subprocess.run(
         [str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"],
@@ -48,9 +49,21 @@ def main() -> int:
         check=True,
         env={
             **os.environ,
-            "VENTANILLA_KB_INDEX_DIR": os.environ.get("VENTANILLA_KB_INDEX_DIR", str(var_dir / "kb_index")),
+            "VENTANILLA_KB_INDEX_DIR": kb_index_dir,
         },
     )
+    # The staff console's store: a fresh database takes the content files as published version 1,
+    # files edited since the last sync are published, and the index is then built from the database
+    # (knowledge_base/README.md, "The staff console and the files"). A divergence is reported, not fatal.
+    print("==> Contenido de la consola (archivos <-> base de datos)", flush=True)
+    synced = subprocess.run(
+        [str(APP_PY), "-m", "backend.content.cli", "sync"],
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "VENTANILLA_VAR_DIR": str(var_dir), "VENTANILLA_KB_INDEX_DIR": kb_index_dir},
+    )
+    if synced.returncode != 0:
+        print("    aviso: hay trámites sin sincronizar (vea el mensaje de arriba); se sigue con lo publicado.")
     model = ensure_model(ROOT / "config.yml", ROOT / "models")
     stack = Stack(model=model, var_dir=var_dir, ports=Ports())
     print("==> Iniciando backend, servidor de acciones, Rasa y la página del chat...", flush=True)

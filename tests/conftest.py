@@ -78,7 +78,13 @@ def kb_index_dir() -> Path:
 
 @contextmanager
 def started_stack(
-    model: Path, kb_index_dir: Path, var_dir: Path, extra_env: dict[str, str] | None = None, *, with_web: bool = False
+    model: Path,
+    kb_index_dir: Path,
+    var_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    with_web: bool = False,
+    timeout: float = 300,
 ) -> Iterator[Any]:
     """A whole Ventanilla started for real on free ports, with the test settings.
 
@@ -90,7 +96,7 @@ def started_stack(
     env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", **(extra_env or {})}
     running = Stack(model=model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=with_web)
     try:
-        running.start(timeout=300)
+        running.start(timeout=timeout)
     except Exception:
         for name in ("backend", "actions", "rasa", "web"):
             print(f"--- {name} log ---\n{log_tail(var_dir, name)}")

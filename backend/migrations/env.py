@@ -13,6 +13,11 @@ from sqlalchemy import Connection
 
 from backend.models import Base
 
+# Every model module registers its tables on Base.metadata (autogenerate compares them).
+import backend.accounts.models  # noqa: F401
+import backend.content.models  # noqa: F401
+import backend.interaction_models  # noqa: F401
+
 target_metadata = Base.metadata
 
 

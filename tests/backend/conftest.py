@@ -106,6 +106,7 @@ def backend_settings(database_url: str, **overrides: object) -> BackendSettings:
         "case_service_token": SERVICE_TOKEN,
         "staff_tokens": STAFF_TOKENS,
         "notify_enabled": False,
+        "content_seed_on_start": False,  # these tests are about cases; seeding takes seconds
     }
     values.update(overrides)
     return BackendSettings(**values)  # type: ignore[arg-type]

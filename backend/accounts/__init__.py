@@ -1,0 +1,1 @@
+"""Staff accounts of the console: users with roles, passwords, sessions and login throttling."""
