@@ -17,7 +17,7 @@ import time
 
 import httpx
 
-from backend.repository import CaseStatusView, InvalidCase, NewCase
+from backend.repository import CaseStatusView, InvalidCase, NewCase, VerificationLocked
 from backend.schemas import CaseCreatedOut, CaseStatusOut, CitizenCasesOut
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,19 @@ class HttpCaseRepository:
             raise InvalidCase("the case service refused the submission")
         raise self._fail(response, "open_case")
 
-    def status_for_citizen(self, code: str, verification: str) -> CaseStatusView | None:
-        response = self._post("/internal/cases/status", {"code": code, "verification": verification}, retry=True)
+    @staticmethod
+    def _locked(response: httpx.Response) -> VerificationLocked:
+        try:
+            seconds = float(response.headers.get("Retry-After") or 60)
+        except ValueError:
+            seconds = 60.0
+        return VerificationLocked(seconds)
+
+    def status_for_citizen(self, code: str, verification: str, *, sender_id: str = "") -> CaseStatusView | None:
+        body = {"code": code, "verification": verification, "sender_id": sender_id}
+        response = self._post("/internal/cases/status", body, retry=True)
+        if response.status_code == 429:
+            raise self._locked(response)
         if response.status_code == 200:
             return CaseStatusOut.model_validate(response.json()).to_view()
         if response.status_code in (404, 422):
@@ -108,6 +119,8 @@ class HttpCaseRepository:
         response = self._post(
             "/internal/citizen-cases", {"sender_id": sender_id, "verification": verification}, retry=True
         )
+        if response.status_code == 429:
+            raise self._locked(response)
         if response.status_code == 200:
             return [c.to_view() for c in CitizenCasesOut.model_validate(response.json()).cases]
         if response.status_code == 422:
