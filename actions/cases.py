@@ -253,7 +253,7 @@ class ActionSubmitCase(Action):
         )
         try:
             code = services.cases.open_case(new_case)
-        except Exception:  # noqa: BLE001 - tell the citizen; nothing was half written
+        except Exception:
             logger.exception("case creation failed procedure=%s", new_case.procedure_id)
             dispatcher.utter_message(response="utter_case_not_created")
             return []
@@ -328,7 +328,7 @@ class ActionCheckCaseStatus(Action):
             logger.info("status check refused: locked out for %.0f s", locked.retry_after)
             dispatcher.utter_message(response="utter_case_locked")
             return reset
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("status lookup failed")
             dispatcher.utter_message(response="utter_technical_problem")
             return reset
@@ -388,7 +388,7 @@ class ActionListMyCases(Action):
             logger.info("case listing refused: locked out for %.0f s", locked.retry_after)
             dispatcher.utter_message(response="utter_case_locked")
             return reset
-        except Exception:  # noqa: BLE001
+        except Exception:
             logger.exception("case listing failed")
             dispatcher.utter_message(response="utter_technical_problem")
             return reset

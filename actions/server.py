@@ -19,10 +19,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.common import redaction
-
 from actions.services import Services, build_services, set_services
 from actions.settings import ActionSettings, load_settings
+from connectors.common import redaction
 
 logger = logging.getLogger("actions.server")
 
@@ -68,7 +67,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=404)
         except ActionMissingDomainException as exc:
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=449)
-        except Exception:  # noqa: BLE001 - never echo the tracker back
+        except Exception:
             logger.exception("action %s failed", name)
             return response.json({"error": "action failed", "action_name": name}, status=500)
         return response.json(result.model_dump() if result else None)

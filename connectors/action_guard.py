@@ -29,7 +29,8 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -38,13 +39,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.common import redaction
+from connectors.common.messages import ACTIONS_UNAVAILABLE as APOLOGY
 
 logger = logging.getLogger(__name__)
 
-APOLOGY = (
-    "Disculpe, tengo un problema técnico y no puedo completar eso ahora. "
-    "Vuelva a intentarlo en unos minutos; si es urgente, puede llamar o acercarse a la oficina de atención."
-)
 DEFAULT_TIMEOUT_SECONDS = 4.0
 PROBE_TIMEOUT_SECONDS = 0.5
 
@@ -65,7 +63,7 @@ class ApologyMemory:
         return True
 
 
-def apology_result(call: Dict[str, Any], memory: ApologyMemory) -> Dict[str, Any]:
+def apology_result(call: dict[str, Any], memory: ApologyMemory) -> dict[str, Any]:
     """A valid action server answer: no events, and the apology once per citizen message."""
     tracker = call.get("tracker") if isinstance(call.get("tracker"), dict) else {}
     latest = tracker.get("latest_message") if isinstance(tracker.get("latest_message"), dict) else {}
@@ -96,23 +94,25 @@ class ActionGuardInput(InputChannel):
     """Mounted from bot/credentials.yml; forwards Rasa's action calls with a deadline."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "action_guard"
 
     def url_prefix(self) -> str:
         return "/internal/actions"
 
-    def __init__(self, target: Optional[str] = None, timeout: Optional[float] = None, token: Optional[str] = None) -> None:
+    def __init__(
+        self, target: str | None = None, timeout: float | None = None, token: str | None = None
+    ) -> None:
         self.target = target or os.environ.get("VENTANILLA_ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
         self.timeout = timeout or float(os.environ.get("VENTANILLA_ACTION_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
         self.token = token if token is not None else os.environ.get("VENTANILLA_RASA_TOKEN", "")
         self.memory = ApologyMemory()
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
         self._failing = False  # the last call timed out or could not connect
         self.health_url = self.target.rsplit("/", 1)[0] + "/health"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls()
 
     def _session_for_loop(self) -> aiohttp.ClientSession:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -43,10 +44,10 @@ class RestInput(InputChannel):
     """``rest`` with input checks, rate limits and the intent guard."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
-    def __init__(self, limiter: Optional[RateLimiter] = None) -> None:
+    def __init__(self, limiter: RateLimiter | None = None) -> None:
         self._limiter = limiter
 
     @property
@@ -60,7 +61,7 @@ class RestInput(InputChannel):
         return response.json([{"recipient_id": "", "text": text}], status=status)
 
     @staticmethod
-    def _read(request: Request) -> Dict[str, Any] | str:
+    def _read(request: Request) -> dict[str, Any] | str:
         """The body as a dict, or the reason it cannot be read."""
         raw = request.body or b""
         if len(raw) > MAX_BODY_BYTES:
@@ -110,7 +111,7 @@ class RestInput(InputChannel):
             )
             try:
                 await on_new_message(message)
-            except Exception:  # noqa: BLE001 - answer what was collected; never log the text
+            except Exception:
                 logger.exception("rest: error while processing a message")
             return response.json(collector.messages)
 

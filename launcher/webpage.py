@@ -59,7 +59,7 @@ class PageHandler(BaseHTTPRequestHandler):
         self.rasa_url = rasa_url
         super().__init__(*args, **kwargs)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         return  # no access log: paths are harmless, but keep logs to events only
 
     def _send(
@@ -75,7 +75,19 @@ class PageHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Only GET is served: any other method is "not allowed" (405), not a server fault (501).
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        super().send_error(code, message, explain)
+
+    def do_GET(self) -> None:
+        try:
+            self._get()
+        except (ValueError, OSError):  # a path no file can have (NUL bytes, too long...)
+            self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
+
+    def _get(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/health":
             self._send(b'{"status": "ok"}', "application/json")

@@ -21,7 +21,7 @@ Each problem names its variable.
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 MIN_SECRET_CHARS = 32
 DEV_DEFAULTS = frozenset(
@@ -45,7 +45,7 @@ def production_problems(env: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if env is None else env
     if (env.get("VENTANILLA_ENV") or "").strip().lower() != "production":
         return []
-    get = lambda name: (env.get(name) or "").strip()  # noqa: E731 - local shorthand
+    get = lambda name: (env.get(name) or "").strip()
     problems = []
     secrets = ["VENTANILLA_RASA_TOKEN", "VENTANILLA_CASE_HASH_KEY", "VENTANILLA_CASE_SERVICE_TOKEN"]
     if get("VENTANILLA_TELEGRAM_BOT_TOKEN"):

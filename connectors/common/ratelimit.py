@@ -19,8 +19,8 @@ counts its own messages. Limits are ``count/seconds`` strings:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from connectors.common.privacy import pseudonym
 from connectors.common.store import ChannelStore
@@ -37,7 +37,7 @@ class Limit:
     seconds: float
 
     @classmethod
-    def parse(cls, text: str, variable: str) -> "Limit":
+    def parse(cls, text: str, variable: str) -> Limit:
         try:
             count, seconds = text.strip().split("/", 1)
             limit = cls(int(count), float(seconds))
@@ -69,10 +69,14 @@ class RateLimiter:
         self._key = key
 
     @classmethod
-    def from_env(cls, store: ChannelStore, env: Mapping[str, str] | None = None) -> "RateLimiter":
+    def from_env(cls, store: ChannelStore, env: Mapping[str, str] | None = None) -> RateLimiter:
         env = os.environ if env is None else env
-        sender = Limit.parse(env.get("VENTANILLA_RATE_LIMIT_SENDER") or DEFAULT_SENDER_LIMIT, "VENTANILLA_RATE_LIMIT_SENDER")
-        total = Limit.parse(env.get("VENTANILLA_RATE_LIMIT_GLOBAL") or DEFAULT_GLOBAL_LIMIT, "VENTANILLA_RATE_LIMIT_GLOBAL")
+        sender = Limit.parse(
+            env.get("VENTANILLA_RATE_LIMIT_SENDER") or DEFAULT_SENDER_LIMIT, "VENTANILLA_RATE_LIMIT_SENDER"
+        )
+        total = Limit.parse(
+            env.get("VENTANILLA_RATE_LIMIT_GLOBAL") or DEFAULT_GLOBAL_LIMIT, "VENTANILLA_RATE_LIMIT_GLOBAL"
+        )
         # Sender ids are personal data (phone numbers on WhatsApp): keys use a keyed hash.
         return cls(store, sender, total, key=env.get("VENTANILLA_RASA_TOKEN") or "ventanilla")
 

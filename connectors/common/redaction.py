@@ -26,7 +26,8 @@ import re
 import threading
 import traceback
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Six or more digits, possibly separated by spaces, dots or dashes, optionally with a
@@ -38,7 +39,7 @@ PERSONAL_SLOTS = frozenset({"full_name", "document_number", "contact", "verifica
 _MAX_REMEMBERED = 2000
 
 _lock = threading.Lock()
-_remembered: "OrderedDict[str, None]" = OrderedDict()
+_remembered: OrderedDict[str, None] = OrderedDict()
 _installed = False
 
 
