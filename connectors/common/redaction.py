@@ -21,6 +21,7 @@ server (through the channels), the action server and the backend.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -36,7 +37,7 @@ NUMBER = re.compile(r"(?<![\w-])\+?[A-Za-z]?\d(?:[\s.\-]?\d){5,}(?:[\s.\-]?[A-Za
 MIN_REMEMBERED = 4
 # Slots that hold what a citizen told us about themselves (bot/domain/cases.yml).
 PERSONAL_SLOTS = frozenset({"full_name", "document_number", "contact", "verification", "list_verification"})
-_MAX_REMEMBERED = 2000
+_MAX_REMEMBERED = 4000
 
 _lock = threading.Lock()
 _remembered: OrderedDict[str, None] = OrderedDict()
@@ -49,8 +50,10 @@ def remember(*texts: Any) -> None:
         for text in texts:
             if isinstance(text, str) and len(text.strip()) >= MIN_REMEMBERED:
                 value = text.strip()
-                _remembered.pop(value, None)
-                _remembered[value] = None
+                # As written, and as JSON writes it with non-ASCII escaped (Rasa logs events as JSON).
+                for form in (value, json.dumps(value)[1:-1]):
+                    _remembered.pop(form, None)
+                    _remembered[form] = None
         while len(_remembered) > _MAX_REMEMBERED:
             _remembered.popitem(last=False)
 
