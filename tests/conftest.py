@@ -89,7 +89,8 @@ def started_stack(
     env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", **(extra_env or {})}
     running = Stack(model=model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=with_web)
     try:
-        running.start(timeout=300)
+        # VENTANILLA_TEST_START_TIMEOUT: more time on a machine shared by several test runs.
+        running.start(timeout=float(os.environ.get("VENTANILLA_TEST_START_TIMEOUT") or 300))
     except Exception:
         for name in ("backend", "actions", "rasa", "web"):
             print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
