@@ -7,9 +7,10 @@ so ``bot/endpoints.yml`` points Rasa's ``action_endpoint`` at this route, served
 the Rasa server itself (mounted like a channel at ``/internal/actions``, never under
 ``/webhooks``, and only with Rasa's API token), which forwards each call to the real
 action server (``VENTANILLA_ACTION_SERVER_URL``) with a deadline
-(``VENTANILLA_ACTION_TIMEOUT_SECONDS``, default 4). When the action server cannot be
+(``VENTANILLA_ACTION_TIMEOUT_SECONDS``, default 3, so that with Rasa's own work the
+citizen hears back within 5 s). When the action server cannot be
 reached, does not answer in time or fails (5xx), the guard answers Rasa with a valid
-action result that carries no events and a short apology with a way forward, at most
+action result that carries only "listen next" and a short apology with a way forward, at most
 once per citizen message (a turn that runs several actions apologises once). After a
 timeout or connection error the guard does not wait on the action server again for
 the next calls: it first asks its ``/health`` (0.5 s), so a turn with several actions
@@ -43,7 +44,7 @@ from connectors.common.messages import ACTIONS_UNAVAILABLE as APOLOGY
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 4.0
+DEFAULT_TIMEOUT_SECONDS = 3.0
 PROBE_TIMEOUT_SECONDS = 0.5
 
 
@@ -69,7 +70,9 @@ def apology_result(call: dict[str, Any], memory: ApologyMemory) -> dict[str, Any
     latest = tracker.get("latest_message") if isinstance(tracker.get("latest_message"), dict) else {}
     turn = latest.get("message_id") or hash(str(latest.get("text")))
     say = memory.first(f"{call.get('sender_id')}|{turn}")
-    return {"events": [], "responses": [{"text": APOLOGY}] if say else []}
+    # Listen next: without it the policies, seeing an action that did nothing, add a
+    # confusing "no estoy seguro de haber entendido" after the apology.
+    return {"events": [{"event": "followup", "name": "action_listen"}], "responses": [{"text": APOLOGY}] if say else []}
 
 
 def _remember_slots(tracker: Any) -> None:
@@ -100,9 +103,7 @@ class ActionGuardInput(InputChannel):
     def url_prefix(self) -> str:
         return "/internal/actions"
 
-    def __init__(
-        self, target: str | None = None, timeout: float | None = None, token: str | None = None
-    ) -> None:
+    def __init__(self, target: str | None = None, timeout: float | None = None, token: str | None = None) -> None:
         self.target = target or os.environ.get("VENTANILLA_ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
         self.timeout = timeout or float(os.environ.get("VENTANILLA_ACTION_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
         self.token = token if token is not None else os.environ.get("VENTANILLA_RASA_TOKEN", "")
