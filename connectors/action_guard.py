@@ -13,7 +13,7 @@ reached, does not answer in time or fails (5xx), the guard answers Rasa with a v
 action result that carries only "listen next" and a short apology with a way forward, at most
 once per citizen message (a turn that runs several actions apologises once). After a
 timeout or connection error the guard does not wait on the action server again for
-the next calls: it first asks its ``/health`` (0.5 s), so a turn with several actions
+the next calls: it first asks its ``/health`` (1 s), so a turn with several actions
 still answers within seconds. Once the action server answers again, calls go through
 unchanged.
 
@@ -45,7 +45,7 @@ from connectors.common.messages import ACTIONS_UNAVAILABLE as APOLOGY
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 3.0
-PROBE_TIMEOUT_SECONDS = 0.5
+PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class ApologyMemory:

@@ -9,7 +9,7 @@ reliability tests use the shared ``stack``). It has:
   so a test can take the database down mid-transaction;
 * every process logging at DEBUG (``VENTANILLA_LOG_LEVEL``), so the personal-data
   check reads the most talkative logs there are;
-* an action-server deadline of 2 s (the machine running the tests is busy) (``VENTANILLA_ACTION_TIMEOUT_SECONDS``).
+* an action-server deadline of 3 s (``VENTANILLA_ACTION_TIMEOUT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def fault_stack(
         "VENTANILLA_REDIS_URL": "redis://127.0.0.1:6379/0",
         "VENTANILLA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{db_cutter.port}/{case_database}?sslmode=disable",
         "VENTANILLA_LOG_LEVEL": "DEBUG",
-        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "2",
+        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "3",
         "VENTANILLA_NOTIFY_ENABLED": "false",
     }
     with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("fault-stack-var"), env) as running:
