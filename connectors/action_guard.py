@@ -11,11 +11,10 @@ action server (``VENTANILLA_ACTION_SERVER_URL``) with a deadline
 citizen hears back within 5 s). When the action server cannot be
 reached, does not answer in time or fails (5xx), the guard answers Rasa with a valid
 action result that carries only "listen next" and a short apology with a way forward, at most
-once per citizen message (a turn that runs several actions apologises once). After a
-timeout or connection error the guard does not wait on the action server again for
-the next calls: it first asks its ``/health`` (1 s), so a turn with several actions
-still answers within seconds. Once the action server answers again, calls go through
-unchanged.
+once per citizen message, and asks Rasa to listen next, so the turn ends there: one
+deadline per citizen message at most, and no fallback message after the apology.
+Nothing is remembered between calls: the next message is forwarded as usual, so the
+conversation goes on as soon as the action server answers again.
 
 Rejections (400) and other client errors are passed through: Rasa's forms rely on
 them.
@@ -45,7 +44,6 @@ from connectors.common.messages import ACTIONS_UNAVAILABLE as APOLOGY
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 3.0
-PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class ApologyMemory:
@@ -109,8 +107,6 @@ class ActionGuardInput(InputChannel):
         self.token = token if token is not None else os.environ.get("VENTANILLA_RASA_TOKEN", "")
         self.memory = ApologyMemory()
         self._session: aiohttp.ClientSession | None = None
-        self._failing = False  # the last call timed out or could not connect
-        self.health_url = self.target.rsplit("/", 1)[0] + "/health"
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
@@ -124,15 +120,6 @@ class ActionGuardInput(InputChannel):
     def _authorized(self, request: Request) -> bool:
         given = request.args.get("token") or ""
         return bool(self.token) and hmac.compare_digest(given.encode(), self.token.encode())
-
-    async def healthy(self) -> bool:
-        try:
-            async with self._session_for_loop().get(
-                self.health_url, timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_SECONDS)
-            ) as answer:
-                return answer.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            return False
 
     async def forward(self, body: bytes) -> tuple[int, bytes]:
         """The action server's status and body; raises on connection errors and timeouts."""
@@ -154,16 +141,11 @@ class ActionGuardInput(InputChannel):
             call = request.json if isinstance(request.json, dict) else {}
             action = str(call.get("next_action") or "")
             _remember_slots(call.get("tracker"))
-            if self._failing and not await self.healthy():
-                logger.error("action server still unavailable; %s not run", action)
-                return response.json(apology_result(call, self.memory))
             try:
                 status, body = await self.forward(request.body or b"")
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                self._failing = True
                 logger.error("action server unreachable or too slow for %s (%s)", action, type(error).__name__)
                 return response.json(apology_result(call, self.memory))
-            self._failing = False
             if status >= 500:
                 logger.error("action %s failed on the action server (HTTP %d)", action, status)
                 return response.json(apology_result(call, self.memory))
