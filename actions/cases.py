@@ -22,7 +22,7 @@ from actions.services import get_services
 from actions.tracker_info import input_channel
 from actions.validators import clean_contact, clean_document, clean_name
 from backend.codes import normalize_code
-from backend.repository import CaseStatusView, NewCase, submission_key
+from backend.repository import CaseStatusView, NewCase, VerificationLocked, submission_key
 from backend.workflow import citizen_label
 
 logger = logging.getLogger(__name__)
@@ -214,7 +214,6 @@ class ActionSubmitCase(Action):
             dispatcher.utter_message(response="utter_technical_problem")
             return []
         channel = input_channel(tracker)
-        submitted_at = str(tracker.latest_message.get("timestamp") or _latest_user_timestamp(tracker))
         new_case = NewCase(
             procedure_id=str(values["procedure"]),
             full_name=str(values["full_name"]),
@@ -223,7 +222,13 @@ class ActionSubmitCase(Action):
             channel=channel,
             sender_id=tracker.sender_id,
             idempotency_key=submission_key(
-                tracker.sender_id, str(values["procedure"]), str(values["document_number"]), submitted_at
+                tracker.sender_id,
+                str(values["procedure"]),
+                str(values["document_number"]),
+                str(values["contact"]),
+                # The same request from the same chat on the same day is one case: a retry after a
+                # failure whose answer was lost (the write may have committed) finds it again.
+                time.strftime("%Y-%m-%d", time.gmtime()),
             ),
         )
         try:
@@ -236,10 +241,6 @@ class ActionSubmitCase(Action):
         dispatcher.utter_message(response="utter_case_created", case_code=code, procedure_title=title)
         logger.info("case opened procedure=%s channel=%s", new_case.procedure_id, channel)
         return [SlotSet("case_code", code)]
-
-
-def _latest_user_timestamp(tracker: Tracker) -> float:
-    return float((tracker.get_last_event_for("user") or {}).get("timestamp") or 0)
 
 
 class ActionResetCaseForm(Action):
@@ -302,7 +303,11 @@ class ActionCheckCaseStatus(Action):
         code = str(tracker.get_slot("case_code") or "")
         verification = str(tracker.get_slot("verification") or "")
         try:
-            view = services.cases.status_for_citizen(code, verification)
+            view = services.cases.status_for_citizen(code, verification, sender_id=tracker.sender_id)
+        except VerificationLocked as locked:
+            logger.info("status check refused: locked out for %.0f s", locked.retry_after)
+            dispatcher.utter_message(response="utter_case_locked")
+            return reset
         except Exception:
             logger.exception("status lookup failed")
             dispatcher.utter_message(response="utter_technical_problem")
@@ -359,6 +364,10 @@ class ActionListMyCases(Action):
         verification = str(tracker.get_slot("list_verification") or "")
         try:
             cases = services.cases.cases_for_citizen(tracker.sender_id, verification)
+        except VerificationLocked as locked:
+            logger.info("case listing refused: locked out for %.0f s", locked.retry_after)
+            dispatcher.utter_message(response="utter_case_locked")
+            return reset
         except Exception:
             logger.exception("case listing failed")
             dispatcher.utter_message(response="utter_technical_problem")

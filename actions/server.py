@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
+import os
 
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
@@ -21,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from actions.services import Services, build_services, set_services
 from actions.settings import ActionSettings, load_settings
+from connectors.common import redaction
 
 logger = logging.getLogger("actions.server")
 
@@ -56,6 +58,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
         if not isinstance(action_call, dict):
             return response.json({"error": "invalid body"}, status=400)
         name = str(action_call.get("next_action", ""))
+        _remember_citizen_text(action_call)
         try:
             result = await executor.run(action_call)
         except ActionExecutionRejection as exc:
@@ -73,8 +76,20 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
     return app
 
 
+def _remember_citizen_text(action_call: dict) -> None:  # type: ignore[type-arg]
+    """The citizen's message and slot values are hidden from every log line of this process."""
+    tracker = action_call.get("tracker")
+    if not isinstance(tracker, dict):
+        return
+    latest = tracker.get("latest_message")
+    redaction.remember(latest.get("text") if isinstance(latest, dict) else None)
+    redaction.remember_slots(tracker.get("slots"))
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redaction.install()
+    level = os.environ.get("VENTANILLA_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings()  # a wrong setting stops here, with the variable's name
     app = create_app(settings)
     app.run(host=settings.action_host, port=settings.action_port, single_process=True, access_log=False, motd=False)

@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+
+from connectors.common import redaction
 
 
 def main() -> None:
@@ -20,7 +23,9 @@ def main() -> None:
     from backend.settings import BackendSettings
 
     # Our own loggers (dispatcher, migrations) at INFO; they never carry personal data.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redaction.install()  # libraries' DEBUG lines and exception texts (SQL parameters) carry personal data
+    level = os.environ.get("VENTANILLA_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain channel ids
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     settings = BackendSettings()
@@ -28,7 +33,7 @@ def main() -> None:
         create_app(settings),
         host=settings.backend_host,
         port=settings.backend_port,
-        log_level="info",
+        log_level=level.lower(),
         access_log=False,  # access logs carry query strings; keep them out
     )
 

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlalchemy import func, select, update
 
 from backend import audit, casework
@@ -42,6 +42,8 @@ from backend.workflow import (
 router = APIRouter(prefix="/staff", tags=["staff API"])
 
 MAX_PAGE_SIZE = 200
+# Beyond this a page number is nonsense; unbounded ones overflow the database's integers (500).
+MAX_PAGE = 1_000_000
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -108,7 +110,7 @@ def list_cases(
     created_to: Annotated[datetime | None, Query(description="exclusivo")] = None,
     updated_from: datetime | None = None,
     updated_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> CasePageOut:
     """Cases, newest first, filtered by status, procedure and creation/update dates."""
@@ -189,7 +191,7 @@ def audit_log(
     state: State,
     case: Annotated[str | None, Query(description="Código de trámite")] = None,
     action: Annotated[str | None, Query(max_length=60)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> AuditPageOut:
     """The audit log, newest first (admins only)."""
@@ -233,7 +235,9 @@ def notifications(
 
 
 @router.post("/notifications/{notification_id}/retry", response_model=NotificationOut)
-def retry_notification(notification_id: int, member: Admin, session: DbSession) -> NotificationOut:
+def retry_notification(
+    notification_id: Annotated[int, Path(ge=1, le=2**31 - 1)], member: Admin, session: DbSession
+) -> NotificationOut:
     """Puts a notification that gave up ("failed") back in the queue (admins only)."""
     now = datetime.now(timezone.utc)
     result = session.execute(

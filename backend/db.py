@@ -17,7 +17,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
     """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///").split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +29,11 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    # hide_parameters: a failed statement's exception text would otherwise carry the
+    # values being written (names, contacts) into the logs.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
+    )
 
 
 def create_schema(engine: Engine) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 
-from backend.repository import CaseStatusView, InvalidCase, NewCase
+import httpx
+
+from backend.repository import CaseStatusView, InvalidCase, NewCase, VerificationLocked
 from backend.schemas import CaseCreatedOut, CaseStatusOut, CitizenCasesOut
 from backend.service_client import CaseServiceError, ServiceClient
 
@@ -49,8 +51,19 @@ class HttpCaseRepository(ServiceClient):
             raise InvalidCase("the case service refused the submission")
         raise self.failure(response, "open_case")
 
-    def status_for_citizen(self, code: str, verification: str) -> CaseStatusView | None:
-        response = self.post("/internal/cases/status", {"code": code, "verification": verification}, retry=True)
+    @staticmethod
+    def _locked(response: httpx.Response) -> VerificationLocked:
+        try:
+            seconds = float(response.headers.get("Retry-After") or 60)
+        except ValueError:
+            seconds = 60.0
+        return VerificationLocked(seconds)
+
+    def status_for_citizen(self, code: str, verification: str, *, sender_id: str = "") -> CaseStatusView | None:
+        body = {"code": code, "verification": verification, "sender_id": sender_id}
+        response = self.post("/internal/cases/status", body, retry=True)
+        if response.status_code == 429:
+            raise self._locked(response)
         if response.status_code == 200:
             return CaseStatusOut.model_validate(response.json()).to_view()
         if response.status_code in (404, 422):
@@ -61,6 +74,8 @@ class HttpCaseRepository(ServiceClient):
         response = self.post(
             "/internal/citizen-cases", {"sender_id": sender_id, "verification": verification}, retry=True
         )
+        if response.status_code == 429:
+            raise self._locked(response)
         if response.status_code == 200:
             return [c.to_view() for c in CitizenCasesOut.model_validate(response.json()).cases]
         if response.status_code == 422:

@@ -212,3 +212,21 @@ class NotificationOutbox(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # A short technical reason (HTTP status, exception class); never message content.
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class VerificationAttempt(Base):
+    """A failed citizen verification, counted per case code and per channel user.
+
+    The lockout lives here, not in the conversation: a new chat (a new widget session,
+    a new sender id) must not get a fresh set of guesses. Keys are keyed hashes
+    (``scope`` says of what); rows older than the longest window are deleted as new
+    ones arrive.
+    """
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (Index("ix_verification_attempts_key_hash_attempted_at", "key_hash", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(10))  # "code" or "sender"
+    key_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend import hashing
+from backend import hashing, lockout
 from backend.codes import next_code
+from backend.lockout import VerificationLocked  # noqa: F401 - part of the interface (raised by both)
 from backend.models import Case, CaseStatusChange, ConsentRecord
 from backend.workflow import CITIZEN_EXPLANATION, CITIZEN_LABEL, EXPECTED_DAYS, Status, expected_date
 
@@ -95,11 +96,13 @@ class CaseRepository(Protocol):
         """
         ...
 
-    def status_for_citizen(self, code: str, verification: str) -> CaseStatusView | None:
+    def status_for_citizen(self, code: str, verification: str, *, sender_id: str = "") -> CaseStatusView | None:
         """The case's status if ``verification`` (last 4 characters of the document) matches.
 
         None otherwise, never saying why: an unknown code and a wrong verification
-        look the same.
+        look the same. Each failure counts against the code and against ``sender_id``
+        (the channel user asking); raises VerificationLocked once either has too many
+        recent failures (``backend.lockout``), even for the right verification.
         """
         ...
 
@@ -107,7 +110,8 @@ class CaseRepository(Protocol):
         """The citizen's own list ("mis trámites"): cases opened from this channel user whose document matches.
 
         ``verification`` is the full document number or its last 4 characters. An
-        empty list both when there are no cases and when nothing matches.
+        empty list both when there are no cases and when nothing matches; an empty
+        list counts as a failed verification of ``sender_id`` (VerificationLocked as above).
         """
         ...
 
@@ -204,37 +208,46 @@ class SqlCaseRepository:
                 )
             return code
 
-    def status_for_citizen(self, code: str, verification: str) -> CaseStatusView | None:
+    def status_for_citizen(self, code: str, verification: str, *, sender_id: str = "") -> CaseStatusView | None:
         # Both paths (unknown code, wrong verification) run one indexed query for one
         # column and one constant-time comparison; only a match loads the case.
         expected = hashing.verification_hash(self._key, code, verification)
-        with self._sessions() as session:
+        with self._sessions.begin() as session:
+            lockout.check(session, self._key, code=code, sender_id=sender_id)
             row = session.execute(select(Case.id, Case.verification_hash).where(Case.code == code)).first()
             stored = (row.verification_hash or _NO_CASE_HASH) if row is not None else _NO_CASE_HASH
             if not hmac.compare_digest(stored, expected) or row is None:
+                lockout.record_failure(session, self._key, code=code, sender_id=sender_id)
                 return None
             case = session.get(Case, row.id)
             return status_view(case) if case is not None else None
 
     def cases_for_citizen(self, sender_id: str, verification: str) -> list[CaseStatusView]:
+        with self._sessions.begin() as session:
+            lockout.check(session, self._key, sender_id=sender_id)
+            matching = self._matching_cases(session, sender_id, verification)
+            if not matching:
+                lockout.record_failure(session, self._key, sender_id=sender_id)
+            return matching
+
+    def _matching_cases(self, session: Session, sender_id: str, verification: str) -> list[CaseStatusView]:
         normalized = hashing.normalize_document(verification)
         if len(normalized) < 4:
             return []
         full_document = len(normalized) > 4
         doc_hash = hashing.document_hash(self._key, normalized) if full_document else ""
-        with self._sessions() as session:
-            cases = session.scalars(
-                select(Case)
-                .where(Case.sender_hash == hashing.sender_hash(self._key, sender_id))
-                .order_by(Case.created_at.desc(), Case.id.desc())
-            ).all()
-            matching = []
-            for case in cases:
-                if full_document:
-                    ok = hmac.compare_digest(case.document_hash or _NO_CASE_HASH, doc_hash)
-                else:
-                    expected = hashing.verification_hash(self._key, case.code, normalized)
-                    ok = hmac.compare_digest(case.verification_hash or _NO_CASE_HASH, expected)
-                if ok:
-                    matching.append(status_view(case))
-            return matching
+        cases = session.scalars(
+            select(Case)
+            .where(Case.sender_hash == hashing.sender_hash(self._key, sender_id))
+            .order_by(Case.created_at.desc(), Case.id.desc())
+        ).all()
+        matching = []
+        for case in cases:
+            if full_document:
+                ok = hmac.compare_digest(case.document_hash or _NO_CASE_HASH, doc_hash)
+            else:
+                expected = hashing.verification_hash(self._key, case.code, normalized)
+                ok = hmac.compare_digest(case.verification_hash or _NO_CASE_HASH, expected)
+            if ok:
+                matching.append(status_view(case))
+        return matching

@@ -45,6 +45,8 @@ class StatusQueryIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=40)
     verification: str = Field(min_length=1, max_length=40)
+    # The channel user asking: failed verifications also count against them (lockout).
+    sender_id: str = Field(default="", max_length=_limit("sender_id"))
 
 
 class CitizenCasesQueryIn(BaseModel):

@@ -41,6 +41,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from connectors.common import redaction
+from connectors.common.intents import citizen_text
+from connectors.common.ratelimit import RateLimiter, shared_limiter
+from connectors.common.store import shared_store
+
 logger = logging.getLogger(__name__)
 
 # Session ids are room names and tracker keys: short, printable, no separators.
@@ -66,7 +71,19 @@ class SocketIOOutput(RasaSocketIOOutput):
 
 
 class SocketIOInput(RasaSocketIOInput):
-    """Rasa's socket.io input channel with the three fixes above."""
+    """Rasa's socket.io input channel with the three fixes above.
+
+    It also applies the rate limits and the intent guard of the other channels
+    (``connectors.common.ratelimit``, ``connectors.common.intents``).
+    """
+
+    _limiter: Optional[RateLimiter] = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = shared_limiter(shared_store())
+        return self._limiter
 
     def get_output_channel(self) -> OutputChannel | None:
         if self.sio is None:
@@ -76,6 +93,7 @@ class SocketIOInput(RasaSocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # cors_allowed_origins=[] disables python-socketio's own origin check; Rasa's
         # --cors setting governs the HTTP side, as in Rasa's channel.
+        redaction.install()
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
         bp: Blueprint = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio
@@ -119,6 +137,13 @@ class SocketIOInput(RasaSocketIOInput):
                 sender_id = bound
             else:
                 sender_id = sid
+            redaction.remember(text)
+            verdict = await self.limiter.check(self.name(), sender_id)
+            if not verdict.allowed:
+                logger.info("socket.io message throttled (first=%s)", verdict.first)
+                if verdict.first:
+                    await SocketIOOutput(sio, self.bot_message_evt).send_text_message(sender_id, verdict.text)
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 try:
@@ -128,7 +153,7 @@ class SocketIOInput(RasaSocketIOInput):
             if not isinstance(metadata, dict):
                 metadata = {}
             message = UserMessage(
-                text,
+                citizen_text(text),
                 SocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),

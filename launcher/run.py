@@ -38,6 +38,12 @@ def main() -> int:
     load_dotenv_file()
     import os
 
+    from connectors.common.production import UnsafeProductionSettings, refuse_unsafe_production
+
+    try:
+        refuse_unsafe_production()  # before building or training anything
+    except UnsafeProductionSettings as error:
+        sys.exit(str(error))
     dev_token = ensure_dev_staff_token()
 
     var_dir = Path(os.environ.get("VENTANILLA_VAR_DIR", ROOT / "var"))

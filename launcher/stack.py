@@ -98,10 +98,12 @@ class Stack:
                 "VENTANILLA_BACKEND_URL": self.backend_url,
                 "VENTANILLA_ACTION_PORT": str(self.ports.actions),
                 "VENTANILLA_ACTION_SERVER_URL": f"{self.action_url}/webhook",
+                # Rasa calls its own action guard (connectors/action_guard.py), which forwards here.
+                "VENTANILLA_ACTION_ENDPOINT_URL": f"{self.rasa_url}/internal/actions/webhook",
                 "VENTANILLA_RASA_URL": self.rasa_url,
                 "VENTANILLA_RASA_TOKEN": self.rasa_token,
-                "VENTANILLA_TRACKER_DIALECT": "sqlite",
-                "VENTANILLA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
+                "VENTANILLA_TRACKER_DIALECT": env.get("VENTANILLA_TRACKER_DIALECT", "sqlite"),
+                "VENTANILLA_TRACKER_DB": env.get("VENTANILLA_TRACKER_DB", str(self.var_dir / "rasa_tracker.db")),
                 "HF_HUB_OFFLINE": "1",
                 # Rasa's telemetry and error reports would try to reach the internet.
                 "RASA_TELEMETRY_ENABLED": "false",
@@ -123,36 +125,17 @@ class Stack:
         return process
 
     def start(self, timeout: float = 300.0, progress=lambda _msg: None) -> Stack:  # type: ignore[no-untyped-def]
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        from connectors.common.production import refuse_unsafe_production
         from launcher.credentials import write_credentials
 
-        credentials = write_credentials(self.var_dir, self.environment())
+        refuse_unsafe_production(self.environment())  # before anything starts
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+
+        write_credentials(self.var_dir, self.environment())
         try:
             backend = self._spawn("backend", [str(APP_PY), "-m", "backend"], f"{self.backend_url}/health")
             actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
-            rasa = self._spawn(
-                "rasa",
-                [
-                    str(RASA),
-                    "run",
-                    "--enable-api",
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.ports.rasa),
-                    "--model",
-                    str(self.model),
-                    "--endpoints",
-                    str(ROOT / "bot" / "endpoints.yml"),
-                    "--credentials",
-                    str(credentials),
-                    "--cors",
-                    "*",
-                    "--auth-token",
-                    self.rasa_token,
-                ],
-                f"{self.rasa_url}/health",
-            )
+            rasa = self._spawn("rasa", self._rasa_argv(), f"{self.rasa_url}/health")
             waiting = [backend, actions, rasa]
             if self.with_web:
                 waiting.append(
@@ -178,6 +161,59 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def _rasa_argv(self, port: int | None = None) -> list[str]:
+        argv = [
+            str(RASA),
+            "run",
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port or self.ports.rasa),
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(ROOT / "bot" / "endpoints.yml"),
+            "--credentials",
+            str(self.var_dir / "credentials.yml"),
+            "--cors",
+            "*",
+            "--auth-token",
+            self.rasa_token,
+        ]
+        if self.environment().get("VENTANILLA_LOG_LEVEL", "").upper() == "DEBUG":
+            argv.append("--debug")
+        return argv
+
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Sends ``sig`` to one process's group (fault-injection tests); SIGKILL also reaps it."""
+        process = self.process(name)
+        os.killpg(process.popen.pid, sig)
+        if sig == signal.SIGKILL:
+            process.popen.wait()
+            process.log.close()
+            self.processes.remove(process)
+
+    def restart_rasa(self, timeout: float = 300.0) -> None:
+        """Starts Rasa again (after kill) with the same ports, model and settings."""
+        rasa = self._spawn("rasa", self._rasa_argv(), f"{self.rasa_url}/health")
+        self._wait_healthy(rasa, timeout)
+
+    def start_extra_rasa(self, timeout: float = 300.0) -> str:
+        """A second Rasa server with the same settings on a free port (multi-server tests); its URL."""
+        port = free_port()
+        name = f"rasa-{port}"
+        extra = self._spawn(name, self._rasa_argv(port), f"http://127.0.0.1:{port}/health")
+        self._wait_healthy(extra, timeout)
+        return f"http://127.0.0.1:{port}"
+
+    def restart_actions(self, timeout: float = 300.0) -> None:
+        actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
+        self._wait_healthy(actions, timeout)
 
     def _wait_healthy(self, process: Process, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -75,7 +75,19 @@ class PageHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Only GET is served: any other method is "not allowed" (405), not a server fault (501).
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            code = HTTPStatus.METHOD_NOT_ALLOWED
+        super().send_error(code, message, explain)
+
     def do_GET(self) -> None:
+        try:
+            self._get()
+        except (ValueError, OSError):  # a path no file can have (NUL bytes, too long...)
+            self._send(b"No encontrado", "text/plain; charset=utf-8", HTTPStatus.NOT_FOUND)
+
+    def _get(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/health":
             self._send(b'{"status": "ok"}', "application/json")

@@ -93,10 +93,19 @@ def started_stack(
     """
     from launcher.stack import Ports, Stack, log_tail
 
-    env = {"VENTANILLA_KB_INDEX_DIR": str(kb_index_dir), "VENTANILLA_ENV": "test", **(extra_env or {})}
+    env = {
+        "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
+        "VENTANILLA_ENV": "test",
+        # The action guard's deadline (connectors/action_guard.py) is 3 s for citizens; test
+        # machines running several suites at once can be slower than that without anything
+        # being wrong. The fault-injection stack sets its own (tests/reliability/conftest.py).
+        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "30",
+        **(extra_env or {}),
+    }
     running = Stack(model=model, var_dir=var_dir, ports=Ports.free(), extra_env=env, with_web=with_web)
     try:
-        running.start(timeout=timeout)
+        # VENTANILLA_TEST_START_TIMEOUT: more time on a machine shared by several test runs.
+        running.start(timeout=float(os.environ.get("VENTANILLA_TEST_START_TIMEOUT") or timeout))
     except Exception:
         for name in ("backend", "actions", "rasa", "web"):
             print(f"--- {name} log ---\n{log_tail(var_dir, name)}")

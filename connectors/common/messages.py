@@ -19,3 +19,13 @@ EXPIRED_OPTION = (
 DEFAULT_BUTTON_PROMPT = "Elija una opción:"
 LIST_BUTTON_LABEL = "Ver opciones"
 LOCATION_PREFIX = "Ubicación compartida"
+TOO_FAST = (
+    "Está enviando muchos mensajes seguidos. Espere unos segundos y vuelva a escribirme, "
+    "por favor: así puedo responderle bien."
+)
+BUSY = "En este momento estoy atendiendo a muchas personas. Espere un minuto y vuelva a escribirme, por favor."
+INVALID_REQUEST = "No pude leer ese mensaje. Envíe un objeto JSON con «sender» y «message» de texto."
+ACTIONS_UNAVAILABLE = (
+    "Disculpe, tengo un problema técnico y no puedo completar eso ahora. "
+    "Vuelva a intentarlo en unos minutos; si es urgente, puede llamar o acercarse a la oficina de atención."
+)

@@ -42,6 +42,10 @@ class ChannelStore(abc.ABC):
     async def pop(self, key: str) -> str | None:
         """The live value of ``key`` (or None), removing it atomically."""
 
+    @abc.abstractmethod
+    async def incr(self, key: str, ttl: float) -> int:
+        """Atomically adds 1 to a counter and returns it; the first increment starts its ``ttl``."""
+
     async def close(self) -> None:  # noqa: B027 - optional hook: stores without connections keep it
         """Releases connections (nothing to do for the memory store)."""
 
@@ -101,6 +105,15 @@ class MemoryStore(ChannelStore):
         del self._data[key]
         return entry[1]
 
+    async def incr(self, key: str, ttl: float) -> int:
+        entry = self._live(key)
+        if entry is None:
+            self._set(key, "1", ttl)
+            return 1
+        count = int(entry[1]) + 1
+        self._data[key] = (entry[0], str(count))  # keeps the window's deadline
+        return count
+
 
 class RedisStore(ChannelStore):
     """Redis-backed store (redis-py's asyncio client; works with redis-py 4.6 and later)."""
@@ -142,6 +155,15 @@ class RedisStore(ChannelStore):
             pipe.delete(self._key(key))
             value, _ = await pipe.execute()
         return None if value is None else str(value)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        client = self._redis()
+        async with client.pipeline(transaction=True) as pipe:
+            pipe.incr(self._key(key))
+            # NX: only the first increment sets the expiry, so the window does not slide.
+            pipe.pexpire(self._key(key), self._ms(ttl), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
 
     async def close(self) -> None:
         if self._client is not None:

@@ -31,7 +31,9 @@ from sanic.response import HTTPResponse
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from connectors.common import messages
+from connectors.common import messages, redaction
+from connectors.common.intents import citizen_text
+from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.payloads import PayloadRefs
 from connectors.common.privacy import pseudonym
 from connectors.common.store import ChannelStore, shared_store
@@ -117,6 +119,13 @@ class TelegramInput(InputChannel):
         self.settings = settings
         self._store = store
         self._output: TelegramOutput | None = None
+        self._limiter: RateLimiter | None = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = shared_limiter(self.store)
+        return self._limiter
 
     @property
     def store(self) -> ChannelStore:
@@ -185,17 +194,26 @@ class TelegramInput(InputChannel):
             logger.info("telegram: update %s ignored: %s", update_id, action.reason)
             return "ignored"
         tag = pseudonym(action.chat_id, self.settings.webhook_secret)
+        verdict = await self.limiter.check(self.name(), action.chat_id)
+        if not verdict.allowed:
+            logger.info("telegram: update %s throttled (chat %s)", update_id, tag)
+            if verdict.first:
+                await output.send_response(action.chat_id, {"text": verdict.text})
+            return "throttled"
         if action.kind == "reply":
             logger.info("telegram: update %s answered by the channel (chat %s)", update_id, tag)
             await output.send_response(action.chat_id, {"text": action.text})
             return "answered"
         text = action.text
+        redaction.remember(text)
         if action.kind == "button":
             text = await output.refs.decode(action.data or "")
             if text is None:
                 logger.info("telegram: expired button pressed (chat %s)", tag)
                 await output.send_response(action.chat_id, {"text": messages.EXPIRED_OPTION})
                 return "answered"
+            # A modified client can send any callback data: only our buttons' payloads are intents.
+            text = citizen_text(text)
         await on_new_message(
             UserMessage(
                 text,

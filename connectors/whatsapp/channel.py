@@ -26,7 +26,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.common import messages
+from connectors.common import messages, redaction
+from connectors.common.intents import citizen_text
+from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.buttons import Choice, menu_choice
 from connectors.common.payloads import PayloadRefs
 from connectors.common.privacy import pseudonym
@@ -171,6 +173,13 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self._store = store
         self._output: WhatsAppOutput | None = None
+        self._limiter: RateLimiter | None = None
+
+    @property
+    def limiter(self) -> RateLimiter:
+        if self._limiter is None:
+            self._limiter = shared_limiter(self._store or shared_store())
+        return self._limiter
 
     def get_output_channel(self) -> WhatsAppOutput:
         if self._output is None:
@@ -244,6 +253,12 @@ class WhatsAppInput(InputChannel):
         self, event: Inbound, output: WhatsAppOutput, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         await output.state.citizen_wrote(event.sender, event.timestamp)
+        verdict = await self.limiter.check(self.name(), event.sender)
+        if not verdict.allowed:
+            logger.info("whatsapp: message throttled (%s)", pseudonym(event.sender, self.settings.app_secret))
+            if verdict.first:
+                await output.send_response(event.sender, {"text": verdict.text})
+            return
         menu = await output.state.take_menu(event.sender)
         text: str | None = None
         if event.button is not None:
@@ -251,6 +266,7 @@ class WhatsAppInput(InputChannel):
             if text is None:
                 await output.send_response(event.sender, {"text": messages.EXPIRED_OPTION})
                 return
+            text = citizen_text(text)  # button ids can be forged: only our payloads are intents
         elif event.text is not None:
             text = event.text
             if menu:
@@ -263,6 +279,7 @@ class WhatsAppInput(InputChannel):
             return
         if not text:
             return
+        redaction.remember(text)
         await on_new_message(
             UserMessage(
                 text,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from backend import casework
 from backend.db import create_schema, make_engine
 from backend.http_repository import HttpCaseRepository
-from backend.repository import CaseRepository, InvalidCase, NewCase, SqlCaseRepository
+from backend.repository import CaseRepository, InvalidCase, NewCase, SqlCaseRepository, VerificationLocked
 from backend.scratch_schema import scratch_schema
 from tests.backend.conftest import HASH_KEY, OFFICER_TOKEN, SERVICE_TOKEN, LiveBackend, new_case
 
@@ -140,3 +140,36 @@ def test_views_carry_no_hashes_or_channel_ids(subject: Subject) -> None:
         assert view is not None
         flat = " ".join(str(v) for v in asdict(view).values())
         assert not HEX64.search(flat) and submission.sender_id not in flat and "30123456" not in flat
+
+
+# --- lockout (backend/lockout.py): counted in the store, not in the conversation ---------------
+def _someone() -> str:
+    return f"who-{uuid.uuid4().hex[:10]}"
+
+
+def test_failed_verifications_lock_a_code_for_every_sender(subject: Subject) -> None:
+    code = subject.repo.open_case(unique_case(document="30123456"))
+    for _ in range(5):  # five different chats: a new sender id gets no new guesses
+        assert subject.repo.status_for_citizen(code, "9999", sender_id=_someone()) is None
+    with pytest.raises(VerificationLocked) as locked:
+        subject.repo.status_for_citizen(code, "3456", sender_id=_someone())  # even the right answer
+    assert 0 < locked.value.retry_after <= 15 * 60
+    unknown = f"EXP-1998-{uuid.uuid4().int % 10**6:06d}"  # unknown codes lock the same way
+    for _ in range(5):
+        assert subject.repo.status_for_citizen(unknown, "9999", sender_id=_someone()) is None
+    with pytest.raises(VerificationLocked):
+        subject.repo.status_for_citizen(unknown, "3456", sender_id=_someone())
+
+
+def test_failed_verifications_lock_a_sender_across_codes_and_lists(subject: Subject) -> None:
+    code = subject.repo.open_case(unique_case(document="30123456"))
+    attacker = _someone()
+    for _ in range(3):
+        unknown = f"EXP-1997-{uuid.uuid4().int % 10**6:06d}"
+        assert subject.repo.status_for_citizen(unknown, "9999", sender_id=attacker) is None
+    with pytest.raises(VerificationLocked):
+        subject.repo.status_for_citizen(code, "3456", sender_id=attacker)
+    with pytest.raises(VerificationLocked):
+        subject.repo.cases_for_citizen(attacker, "3456")
+    view = subject.repo.status_for_citizen(code, "3456", sender_id=_someone())  # others are not locked
+    assert view is not None and view.code == code

@@ -25,7 +25,7 @@ WHATSAPP = {
 def test_no_channel_settings_no_channels() -> None:
     credentials = channel_credentials({})
     assert TELEGRAM_CHANNEL not in credentials and WHATSAPP_CHANNEL not in credentials
-    assert "rest" in credentials  # the base channels stay
+    assert "connectors.rest.RestInput" in credentials  # the base channels stay (our REST channel)
 
 
 def test_each_channel_is_mounted_when_configured(tmp_path: Path) -> None:

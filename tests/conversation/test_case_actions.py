@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from typing import Any
 
@@ -139,7 +140,15 @@ def test_status_after_verification_and_lockout_after_three_failures(env: Env) ->
         )
     )
     assert required == []
-    slots["status_locked_until"] = time.time() - 1  # 15 minutes later
+    # The conversation's own clock is not what locks: the failures are counted in the case
+    # store (backend/lockout.py), so a fresh slot state (a new conversation) is locked too.
+    slots["status_locked_until"] = time.time() - 1
+    events, responses = run(
+        ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"})
+    )
+    assert responses == ["utter_case_locked"]
+    with sqlite3.connect(env.db_url.removeprefix("sqlite:///")) as db:  # 15 minutes later
+        db.execute("UPDATE verification_attempts SET attempted_at = datetime(attempted_at, '-16 minutes')")
     events, responses = run(
         ActionCheckCaseStatus(), tracker(slots={**slots, "case_code": code, "verification": "3456"})
     )
