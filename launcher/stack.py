@@ -23,6 +23,16 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+# The store variables of bot/endpoints.yml and their embedded (one Rasa server) values;
+# the environment may override them (launcher/cluster.py, deploy/).
+EMBEDDED_STORES = {
+    "VENTANILLA_TRACKER_URL": "",
+    "VENTANILLA_LOCK_STORE": "in_memory",
+    "VENTANILLA_LOCK_STORE_HOST": "127.0.0.1",
+    "VENTANILLA_LOCK_STORE_PORT": "6379",
+    "VENTANILLA_LOCK_STORE_DB": "1",
+    "VENTANILLA_LOCK_STORE_PASSWORD": "",
+}
 
 
 def free_port() -> int:
@@ -101,6 +111,9 @@ class Stack:
                 "VENTANILLA_RASA_TOKEN": self.rasa_token,
                 "VENTANILLA_TRACKER_DIALECT": "sqlite",
                 "VENTANILLA_TRACKER_DB": str(self.var_dir / "rasa_tracker.db"),
+                # bot/endpoints.yml needs every variable it names; these defaults are the
+                # embedded single-server stores (SQLite tracker, in-memory lock).
+                **{name: env.get(name, value) for name, value in EMBEDDED_STORES.items()},
                 "HF_HUB_OFFLINE": "1",
                 # Rasa's telemetry and error reports would try to reach the internet.
                 "RASA_TELEMETRY_ENABLED": "false",
@@ -110,12 +123,19 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str], health_url: str) -> Process:
+    def _spawn(self, name: str, argv: list[str], health_url: str, env: dict[str, str] | None = None) -> Process:
+        """Starts one process in its own session (so stop() ends its children too), logging
+        to ``var/logs/<name>.log``; ``env`` adds to ``environment()`` for this process only."""
         log_dir = self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         popen = subprocess.Popen(
-            argv, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env={**self.environment(), **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         process = Process(name, popen, health_url, log)
         self.processes.append(process)
@@ -129,29 +149,7 @@ class Stack:
         try:
             backend = self._spawn("backend", [str(APP_PY), "-m", "backend"], f"{self.backend_url}/health")
             actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
-            rasa = self._spawn(
-                "rasa",
-                [
-                    str(RASA),
-                    "run",
-                    "--enable-api",
-                    "--interface",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.ports.rasa),
-                    "--model",
-                    str(self.model),
-                    "--endpoints",
-                    str(ROOT / "bot" / "endpoints.yml"),
-                    "--credentials",
-                    str(credentials),
-                    "--cors",
-                    "*",
-                    "--auth-token",
-                    self.rasa_token,
-                ],
-                f"{self.rasa_url}/health",
-            )
+            rasa = self._spawn("rasa", self.rasa_argv(self.ports.rasa, credentials), f"{self.rasa_url}/health")
             waiting = [backend, actions, rasa]
             if self.with_web:
                 waiting.append(
@@ -177,6 +175,35 @@ class Stack:
             self.stop()
             raise
         return self
+
+    def rasa_argv(self, port: int, credentials: Path) -> list[str]:
+        """The command line of a Rasa server on ``port`` (API on, token required)."""
+        return [
+            str(RASA),
+            "run",
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(ROOT / "bot" / "endpoints.yml"),
+            "--credentials",
+            str(credentials),
+            "--cors",
+            "*",
+            "--auth-token",
+            self.rasa_token,
+        ]
+
+    def process(self, name: str) -> Process:
+        """The running process called ``name`` (KeyError if there is none)."""
+        for process in self.processes:
+            if process.name == name:
+                return process
+        raise KeyError(name)
 
     def _wait_healthy(self, process: Process, timeout: float) -> None:
         deadline = time.monotonic() + timeout
