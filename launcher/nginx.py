@@ -60,7 +60,7 @@ class NginxLayout:
 
 
 def _upstream(name: str, policy: str, servers: list[str]) -> str:
-    lines = "".join(f"    server {server} max_fails=1 fail_timeout=10s;\n" for server in servers)
+    lines = "".join(f"    server {server} max_fails=3 fail_timeout=5s;\n" for server in servers)
     return f"  upstream {name} {{\n    {policy};\n{lines}    keepalive 16;\n  }}\n"
 
 
