@@ -29,9 +29,10 @@ SENDER_JS = ROOT / "deploy" / "nginx" / "sender.js"
 DEPLOY_CONF = ROOT / "deploy" / "nginx" / "nginx.conf"
 DEBIAN_MODULES = Path("/usr/lib/nginx/modules")
 
-# The deployment's upstreams: the Compose service names, which the Kubernetes manifests
-# give the Rasa pods too (a StatefulSet's stable names behind a headless Service).
-DEPLOY_RASA = ["rasa-0.rasa:5005", "rasa-1.rasa:5005"]
+# The deployment's upstreams: one name per Rasa server, with a stable address (nginx
+# resolves them once, at start): the Compose services rasa-0 and rasa-1, and in
+# Kubernetes one Service per StatefulSet pod (deploy/kubernetes/rasa.yaml).
+DEPLOY_RASA = ["rasa-0:5005", "rasa-1:5005"]
 
 
 class NginxMissing(RuntimeError):

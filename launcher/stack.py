@@ -35,6 +35,32 @@ EMBEDDED_STORES = {
 }
 
 
+def rasa_run_argv(
+    rasa: str, model: Path, credentials: Path, port: int, token: str, interface: str = "127.0.0.1"
+) -> list[str]:
+    """``rasa run`` as every Ventanilla Rasa server runs it (local stack, cluster, container):
+    HTTP API on behind ``token``, bot/endpoints.yml, the rendered credentials."""
+    return [
+        rasa,
+        "run",
+        "--enable-api",
+        "--interface",
+        interface,
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(ROOT / "bot" / "endpoints.yml"),
+        "--credentials",
+        str(credentials),
+        "--cors",
+        "*",
+        "--auth-token",
+        token,
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -178,25 +204,7 @@ class Stack:
 
     def rasa_argv(self, port: int, credentials: Path) -> list[str]:
         """The command line of a Rasa server on ``port`` (API on, token required)."""
-        return [
-            str(RASA),
-            "run",
-            "--enable-api",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--model",
-            str(self.model),
-            "--endpoints",
-            str(ROOT / "bot" / "endpoints.yml"),
-            "--credentials",
-            str(credentials),
-            "--cors",
-            "*",
-            "--auth-token",
-            self.rasa_token,
-        ]
+        return rasa_run_argv(str(RASA), self.model, credentials, port, self.rasa_token)
 
     def process(self, name: str) -> Process:
         """The running process called ``name`` (KeyError if there is none)."""
