@@ -12,7 +12,7 @@ PY        := $(VENV)/bin/python
 RASA_PY   := $(VENV_RASA)/bin/python
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: help setup run test index train validate kb-validate clean browser npm
+.PHONY: help setup run test index train validate kb-validate clean browser npm nginx
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
@@ -67,7 +67,14 @@ browser:
 	  echo "==> Installing Debian's Chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# Debian's nginx with its njs module, for the scale-out tests (run as a child process,
+# never as the system service).
+nginx:
+	@test -e /usr/lib/nginx/modules/ngx_http_js_module.so || { \
+	  echo "==> Installing Debian's nginx + njs for the scale-out tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-js >/dev/null; }
+
+test: setup browser nginx
 	$(PY) -m pytest
 
 clean:

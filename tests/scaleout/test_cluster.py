@@ -10,6 +10,7 @@ last one kills a Rasa server.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -30,11 +31,11 @@ from tests.backend.conftest import OFFICER_TOKEN, STAFF_TOKENS
 from tests.backend.test_notifications_e2e import CallbackCitizen, notification_messages, notifications_of, open_case, wait_for
 from tests.backend.recorder import RecordingServer
 from tests.conftest import require_service
-from tests.conversation.test_flows_rest import CODE_RE
 from tests.scaleout.conftest import require_nginx
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
 OFFICER = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
 PROCESSES = ["backend-0", "backend-1", "actions-0", "actions-1", "rasa-0", "rasa-1", "nginx"]
 
