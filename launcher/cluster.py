@@ -178,8 +178,8 @@ class Cluster(Stack):
 
 def main(argv: list[str] | None = None) -> int:
     """Starts the profile with the shipped model until Ctrl-C (for an operator's trial)."""
-    from launcher.train import ensure_model
     from launcher.stack import ROOT
+    from launcher.train import ensure_model
 
     parser = argparse.ArgumentParser(description="Ventanilla's production profile on this machine.")
     parser.add_argument("--database-url", default=os.environ.get("VENTANILLA_DATABASE_URL", ""))
@@ -196,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         with_web=False,
     )
     cluster.start(progress=lambda msg: print(f"    {msg}", flush=True))
-    print(f"Listo. Canales: {cluster.public_url}/webhooks/...  API de Rasa: {cluster.rasa_url} (token {cluster.rasa_token})")
+    print(
+        f"Listo. Canales: {cluster.public_url}/webhooks/...  API de Rasa: {cluster.rasa_url} (token {cluster.rasa_token})"
+    )
     stopping = False
 
     def _stop(*_args: object) -> None:

@@ -24,14 +24,18 @@ def main() -> int:
         sys.exit("VENTANILLA_RASA_TOKEN debe ser un secreto de al menos 16 caracteres (protege la API HTTP de Rasa).")
     # bot/endpoints.yml names these; unset ones get the embedded values (a set
     # VENTANILLA_TRACKER_URL wins over dialect/db).
-    defaults = {**EMBEDDED_STORES, "VENTANILLA_TRACKER_DIALECT": "sqlite", "VENTANILLA_TRACKER_DB": "/tmp/rasa_tracker.db"}
+    defaults = {
+        **EMBEDDED_STORES,
+        "VENTANILLA_TRACKER_DIALECT": "sqlite",
+        "VENTANILLA_TRACKER_DB": "/tmp/rasa_tracker.db",
+    }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     credentials = write_credentials(Path(tempfile.mkdtemp(prefix="ventanilla-")), os.environ)
     model = Path(os.environ.get("VENTANILLA_RASA_MODEL", "/app/models/ventanilla.tar.gz"))
     port = int(os.environ.get("VENTANILLA_RASA_PORT", "5005"))
     rasa = shutil.which("rasa") or "rasa"
-    argv = rasa_run_argv(rasa, model, credentials, port, token, interface="0.0.0.0")  # noqa: S104 - in a container
+    argv = rasa_run_argv(rasa, model, credentials, port, token, interface="0.0.0.0")
     os.execv(rasa, argv)
     return 0  # not reached
 

@@ -28,9 +28,14 @@ from backend.scratch_schema import scratch_schema
 from launcher.cluster import Cluster, ClusterPorts
 from launcher.stack import log_tail
 from tests.backend.conftest import OFFICER_TOKEN, STAFF_TOKENS
-from tests.backend.test_notifications_e2e import CallbackCitizen, notification_messages, notifications_of, open_case, wait_for
 from tests.backend.recorder import RecordingServer
-from tests.conftest import require_service
+from tests.backend.test_notifications_e2e import (
+    CallbackCitizen,
+    notification_messages,
+    notifications_of,
+    open_case,
+    wait_for,
+)
 from tests.scaleout.conftest import require_nginx
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -236,8 +241,12 @@ def test_two_backend_replicas_deliver_each_notification_exactly_once(
         assert len(messages) == 2, messages  # one per status change, none twice
     # Both replicas ran a dispatcher; each delivery was made by exactly one of them.
     logs = [(cluster.var_dir / "logs" / f"backend-{i}.log").read_text(errors="replace") for i in (0, 1)]
-    delivered = [line.split()[line.split().index("notification") + 1] for log in logs for line in log.splitlines()
-                 if " delivered attempt=" in line]
+    delivered = [
+        line.split()[line.split().index("notification") + 1]
+        for log in logs
+        for line in log.splitlines()
+        if " delivered attempt=" in line
+    ]
     assert len(delivered) == 6 and len(set(delivered)) == 6, delivered
 
 
