@@ -312,5 +312,6 @@ def test_killing_a_rasa_server_under_load_loses_no_conversation_and_no_case(clus
         )
         tracker.raise_for_status()
         assert tracker.json()["slots"]["case_code"] == codes[chat.sender]
-        assert open_case_by_rest(chat) in case_codes(cluster)
+        # A second case: the form adapts to what the bot asks (slots kept from the first one).
+        assert open_case(chat) in case_codes(cluster)  # type: ignore[arg-type]
     assert moved, served_by
