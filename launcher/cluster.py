@@ -188,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", type=int, default=2)
     parser.add_argument("--var-dir", type=Path, default=ROOT / "var" / "cluster")
     args = parser.parse_args(argv)
+    if not args.database_url.startswith("postgresql://"):
+        parser.error("--database-url (o VENTANILLA_DATABASE_URL) debe ser una URL postgresql://")
     cluster = Cluster(
         model=ensure_model(ROOT / "config.yml", ROOT / "models"),
         var_dir=args.var_dir,
