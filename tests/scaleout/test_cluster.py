@@ -83,7 +83,7 @@ def cluster(
             with_web=False,
         )
         try:
-            running.start(timeout=300)
+            running.start(timeout=900)  # an upper bound: two Rasa servers load at once (13 min seen on a busy machine)
         except Exception:
             for name in PROCESSES:
                 print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
