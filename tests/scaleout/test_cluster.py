@@ -187,7 +187,18 @@ def open_case_by_rest(chat: BalancedChat) -> str:
 
 def test_concurrent_messages_of_one_conversation_are_processed_once_in_order(cluster: Cluster) -> None:
     chat = BalancedChat(cluster)
-    sent = [f"hola, esta es mi consulta número {i}" for i in range(8)]
+    # Distinct greetings: cheap turns that never hand the conversation to a person (which
+    # would pause it and leave turns without an action_listen).
+    sent = [
+        "hola",
+        "buenas",
+        "buen día",
+        "buenas tardes",
+        "hola, ¿qué tal?",
+        "buenas noches",
+        "hola buen día",
+        "qué tal",
+    ]
     replies: dict[int, list[dict[str, Any]]] = {}
 
     def send(i: int) -> None:
