@@ -89,9 +89,23 @@ def cluster(
                 print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
             raise
         try:
+            warm_up(running)
             yield running
         finally:
             running.stop()
+
+
+def warm_up(cluster: Cluster) -> None:
+    """One message to each Rasa server directly: a fresh server's first message builds
+    TensorFlow's prediction graphs and took over a minute on a busy machine, longer than
+    Rasa's lock ticket lifetime (60 s), which would make queued messages fail (LockError)."""
+    for port in cluster.layout.rasa:
+        body = json.dumps({"sender": f"warmup-{port}", "message": "hola"}).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/webhooks/rest/webhook", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=300) as response:
+            assert response.status == 200
 
 
 class BalancedChat:
