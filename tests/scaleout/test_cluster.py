@@ -199,7 +199,7 @@ def open_case_by_rest(chat: BalancedChat) -> str:
 # --- (a) one conversation, concurrent messages ------------------------------------------------
 
 
-def test_concurrent_messages_of_one_conversation_are_processed_once_in_order(cluster: Cluster) -> None:
+def test_concurrent_messages_of_one_conversation_are_processed_once_one_at_a_time(cluster: Cluster) -> None:
     chat = BalancedChat(cluster)
     # Distinct greetings: cheap turns that never hand the conversation to a person (which
     # would pause it and leave turns without an action_listen).
@@ -224,7 +224,10 @@ def test_concurrent_messages_of_one_conversation_are_processed_once_in_order(clu
     assert sorted(replies) == list(range(len(sent)))
     assert len(set(chat.upstreams)) == 1, chat.upstreams  # one conversation, one Rasa server
     events = tracker_events(cluster, chat.sender)
-    assert user_texts(events) == sent  # none lost, none twice, in arrival order
+    # None lost, none twice. (The send order is not asserted: the client threads' 150 ms
+    # stagger did not fix the arrival order on a machine at load 18, and Rasa processes
+    # in arrival order; what the lock guarantees is one message at a time, checked below.)
+    assert sorted(user_texts(events)) == sorted(sent)
     # Turns never interleave: after each message the bot finishes (action_listen) before the next.
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
     for start, end in zip(users, [*users[1:], len(events)]):
