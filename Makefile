@@ -20,7 +20,7 @@ PIP_TOOLS  := pip-tools==7.6.2
 # Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
 FAST_MARKERS := not slow and not e2e and not postgres and not browser
 
-.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm
+.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
@@ -78,7 +78,14 @@ browser:
 	  echo "==> Installing Debian's Chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# Debian's nginx with its njs module, for the scale-out tests (run as a child process,
+# never as the system service).
+nginx:
+	@test -e /usr/lib/nginx/modules/ngx_http_js_module.so || { \
+	  echo "==> Installing Debian's nginx + njs for the scale-out tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-js >/dev/null; }
+
+test: setup browser nginx
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.conversations import forget_idle_conversations, forget_senders, tracker_engine, tracker_store_url
+from backend.conversations import forget_idle_conversations, forget_senders, tracker_engine
 from backend.db import create_schema, make_engine
 from backend.hashing import normalize_document
 from backend.privacy import apply_retention, cases_of_document, erase_citizen, export_citizen
@@ -46,7 +46,7 @@ def _sessions(settings: StoreSettings) -> sessionmaker[Session]:
 
 def _tracker_engine(settings: StoreSettings) -> Engine:
     """Rasa's conversation store (not migrated by us: Rasa owns its schema)."""
-    return tracker_engine(tracker_store_url(settings.tracker_dialect, settings.effective_tracker_db))
+    return tracker_engine(settings.effective_tracker_url)
 
 
 def privacy_main(argv: list[str] | None = None) -> int:

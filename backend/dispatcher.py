@@ -1,9 +1,10 @@
 """Delivers queued notifications to Rasa, retrying with backoff, each exactly once.
 
 Runs as a background task of the backend process. Safe with several dispatchers on
-one database: a row is *claimed* with a conditional UPDATE (pending and due, or a
-lease that expired) that sets a fresh claim token, and only the holder of that token
-may mark it delivered or failed. A crash between Rasa's answer and our commit makes
+one database (several backend replicas): due rows are selected ``FOR UPDATE SKIP
+LOCKED`` and *claimed* with a conditional UPDATE (pending and due, or a lease that
+expired) that sets a fresh claim token, and only the holder of that token may mark it
+delivered or failed. A crash between Rasa's answer and our commit makes
 the row due again after its lease, so delivery is at-least-once at that single
 point and exactly-once everywhere else.
 
@@ -76,20 +77,30 @@ class OutboxStore:
         self._settings = settings
 
     def claim_due(self, limit: int = 20, now: datetime | None = None) -> list[Claimed]:
+        """Takes up to ``limit`` due rows for this dispatcher, in one transaction.
+
+        ``FOR UPDATE SKIP LOCKED`` (PostgreSQL): a second dispatcher claiming at the same
+        moment skips the rows locked here and takes the next ones, instead of waiting for
+        them and then finding them taken. SQLite ignores it and serialises writers. The
+        conditional UPDATE (still due) stays as the guard that makes a claim exclusive.
+        """
         now = now or datetime.now(timezone.utc)
         due = or_(
             and_(NotificationOutbox.state == OutboxState.PENDING, NotificationOutbox.next_attempt_at <= now),
             and_(NotificationOutbox.state == OutboxState.IN_PROGRESS, NotificationOutbox.locked_until < now),
         )
-        with self._sessions() as session:
-            ids = session.scalars(
-                select(NotificationOutbox.id).where(due).order_by(NotificationOutbox.id).limit(limit)
-            ).all()
         claimed: list[Claimed] = []
         lease = now + timedelta(seconds=self._settings.notify_lease_seconds)
-        for outbox_id in ids:
-            token = str(uuid.uuid4())
-            with self._sessions.begin() as session:
+        with self._sessions.begin() as session:
+            ids = session.scalars(
+                select(NotificationOutbox.id)
+                .where(due)
+                .order_by(NotificationOutbox.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for outbox_id in ids:
+                token = str(uuid.uuid4())
                 result = session.execute(
                     update(NotificationOutbox)
                     .where(NotificationOutbox.id == outbox_id, due)
@@ -97,7 +108,7 @@ class OutboxStore:
                     .execution_options(synchronize_session=False)
                 )
                 if result.rowcount != 1:  # type: ignore[attr-defined]
-                    continue  # another dispatcher took it
+                    continue  # no longer due
                 row = session.execute(
                     select(
                         NotificationOutbox.attempts,

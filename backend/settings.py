@@ -60,12 +60,21 @@ class StoreSettings(VentanillaSettings):
     # long an idle conversation is kept there before ventanilla-retention deletes it.
     tracker_dialect: str = "sqlite"
     tracker_db: str = ""
+    # A full URL (postgresql://...) of Rasa's store; when set it wins over dialect/db, as in Rasa.
+    tracker_url: str = ""
     conversation_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``var/``."""
         return self.database_url or f"sqlite:///{self.var_dir / 'cases.db'}"
+
+    @property
+    def effective_tracker_url(self) -> str:
+        """The SQLAlchemy URL of Rasa's store, chosen the way bot/endpoints.yml makes Rasa choose it."""
+        from backend.conversations import tracker_store_url
+
+        return self.tracker_url or tracker_store_url(self.tracker_dialect, self.effective_tracker_db)
 
     @property
     def effective_tracker_db(self) -> str:

@@ -24,6 +24,42 @@ from typing import IO
 ROOT = Path(__file__).resolve().parent.parent
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+# The store variables of bot/endpoints.yml and their embedded (one Rasa server) values;
+# the environment may override them (launcher/cluster.py, deploy/).
+EMBEDDED_STORES = {
+    "VENTANILLA_TRACKER_URL": "",
+    "VENTANILLA_LOCK_STORE": "in_memory",
+    "VENTANILLA_LOCK_STORE_HOST": "127.0.0.1",
+    "VENTANILLA_LOCK_STORE_PORT": "6379",
+    "VENTANILLA_LOCK_STORE_DB": "1",
+    "VENTANILLA_LOCK_STORE_PASSWORD": "",
+}
+
+
+def rasa_run_argv(
+    rasa: str, model: Path, credentials: Path, port: int, token: str, interface: str = "127.0.0.1"
+) -> list[str]:
+    """``rasa run`` as every Ventanilla Rasa server runs it (local stack, cluster, container):
+    HTTP API on behind ``token``, bot/endpoints.yml, the rendered credentials."""
+    return [
+        rasa,
+        "run",
+        "--enable-api",
+        "--interface",
+        interface,
+        "--port",
+        str(port),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(ROOT / "bot" / "endpoints.yml"),
+        "--credentials",
+        str(credentials),
+        "--cors",
+        "*",
+        "--auth-token",
+        token,
+    ]
 
 
 def free_port() -> int:
@@ -104,6 +140,9 @@ class Stack:
                 "VENTANILLA_RASA_TOKEN": self.rasa_token,
                 "VENTANILLA_TRACKER_DIALECT": env.get("VENTANILLA_TRACKER_DIALECT", "sqlite"),
                 "VENTANILLA_TRACKER_DB": env.get("VENTANILLA_TRACKER_DB", str(self.var_dir / "rasa_tracker.db")),
+                # bot/endpoints.yml needs every variable it names; these defaults are the
+                # embedded single-server stores (SQLite tracker, in-memory lock).
+                **{name: env.get(name, value) for name, value in EMBEDDED_STORES.items()},
                 "HF_HUB_OFFLINE": "1",
                 # Rasa's telemetry and error reports would try to reach the internet.
                 "RASA_TELEMETRY_ENABLED": "false",
@@ -113,12 +152,19 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str], health_url: str) -> Process:
+    def _spawn(self, name: str, argv: list[str], health_url: str, env: dict[str, str] | None = None) -> Process:
+        """Starts one process in its own session (so stop() ends its children too), logging
+        to ``var/logs/<name>.log``; ``env`` adds to ``environment()`` for this process only."""
         log_dir = self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         popen = subprocess.Popen(
-            argv, cwd=ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            argv,
+            cwd=ROOT,
+            env={**self.environment(), **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         process = Process(name, popen, health_url, log)
         self.processes.append(process)
@@ -135,7 +181,7 @@ class Stack:
         try:
             backend = self._spawn("backend", [str(APP_PY), "-m", "backend"], f"{self.backend_url}/health")
             actions = self._spawn("actions", [str(APP_PY), "-m", "actions.server"], f"{self.action_url}/health")
-            rasa = self._spawn("rasa", self._rasa_argv(), f"{self.rasa_url}/health")
+            rasa = self._spawn("rasa", self.rasa_argv(self.ports.rasa), f"{self.rasa_url}/health")
             waiting = [backend, actions, rasa]
             if self.with_web:
                 waiting.append(
@@ -162,32 +208,22 @@ class Stack:
             raise
         return self
 
-    def _rasa_argv(self, port: int | None = None) -> list[str]:
-        argv = [
-            str(RASA),
-            "run",
-            "--enable-api",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port or self.ports.rasa),
-            "--model",
-            str(self.model),
-            "--endpoints",
-            str(ROOT / "bot" / "endpoints.yml"),
-            "--credentials",
-            str(self.var_dir / "credentials.yml"),
-            "--cors",
-            "*",
-            "--auth-token",
-            self.rasa_token,
-        ]
+    def rasa_argv(self, port: int, credentials: Path | None = None) -> list[str]:
+        """The command line of a Rasa server on ``port`` (API on, token required; ``--debug``
+        when VENTANILLA_LOG_LEVEL=DEBUG, for the no-personal-data-in-logs tests)."""
+        argv = rasa_run_argv(
+            str(RASA), self.model, credentials or self.var_dir / "credentials.yml", port, self.rasa_token
+        )
         if self.environment().get("VENTANILLA_LOG_LEVEL", "").upper() == "DEBUG":
             argv.append("--debug")
         return argv
 
     def process(self, name: str) -> Process:
-        return next(p for p in self.processes if p.name == name)
+        """The running process called ``name`` (KeyError if there is none)."""
+        for process in self.processes:
+            if process.name == name:
+                return process
+        raise KeyError(name)
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Sends ``sig`` to one process's group (fault-injection tests); SIGKILL also reaps it."""
@@ -200,14 +236,19 @@ class Stack:
 
     def restart_rasa(self, timeout: float = 300.0) -> None:
         """Starts Rasa again (after kill) with the same ports, model and settings."""
-        rasa = self._spawn("rasa", self._rasa_argv(), f"{self.rasa_url}/health")
+        rasa = self._spawn("rasa", self.rasa_argv(self.ports.rasa), f"{self.rasa_url}/health")
         self._wait_healthy(rasa, timeout)
 
     def start_extra_rasa(self, timeout: float = 300.0) -> str:
         """A second Rasa server with the same settings on a free port (multi-server tests); its URL."""
         port = free_port()
-        name = f"rasa-{port}"
-        extra = self._spawn(name, self._rasa_argv(port), f"http://127.0.0.1:{port}/health")
+        extra = self._spawn(
+            f"rasa-{port}",
+            self.rasa_argv(port),
+            f"http://127.0.0.1:{port}/health",
+            # Its own action guard (connectors/action_guard.py) forwards to the same action server.
+            env={"VENTANILLA_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port}/internal/actions/webhook"},
+        )
         self._wait_healthy(extra, timeout)
         return f"http://127.0.0.1:{port}"
 
