@@ -12,13 +12,14 @@ PY        := $(VENV)/bin/python
 RASA_PY   := $(VENV_RASA)/bin/python
 PIP_FLAGS := --disable-pip-version-check --no-input
 
-.PHONY: help setup run test index train validate kb-validate clean browser npm
+.PHONY: help setup run test index train validate kb-validate clean browser npm eval-e2e
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
 	@echo "make test   - run the whole test suite"
 	@echo "make index  - rebuild the knowledge-base index"
 	@echo "make train  - train the Rasa model if training data or config changed"
+	@echo "make eval-e2e - the knowledge-base eval sets through the real conversation (bench/RESULTS.md)"
 
 # --- environments -------------------------------------------------------------
 
@@ -69,6 +70,11 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest
+
+# Knowledge-base eval sets sent through the conversation (REST, test model, action server);
+# EVAL_E2E_ARGS="--config config.yml" for the shipped model, "--misses" to list every miss.
+eval-e2e: setup
+	$(PY) -m bench.e2e_answers $(EVAL_E2E_ARGS)
 
 clean:
 	rm -rf var models
