@@ -94,7 +94,7 @@ class ActionRouteMessage(Action):
                 buttons=disambiguation_buttons(intent, top.procedure_id),
             )
             return [SlotSet("route", Route.ASK.value), SlotSet("kb_answered", False)]
-        if intent == "open_case" and top is not None and kb_confidence >= services.settings.routing.ask_kb:
+        if intent == "open_case" and top is not None and kb_confidence >= services.settings.routing.named_kb:
             return self._named_procedure(dispatcher, top.procedure_id, top.document.title)
         return [SlotSet("route", Route.INTENT.value)]
 

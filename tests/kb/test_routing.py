@@ -127,7 +127,7 @@ def test_intent_branch_says_nothing(install: Any) -> None:
 
 def test_opening_a_case_that_names_a_procedure_fills_it_and_offers_requirements(install: Any) -> None:
     # Intent certain: no question, the form starts with the procedure the message named.
-    install(RoutingSettings(answer_kb=NEVER, answer_intent=0.5, ask_kb=ALWAYS, ask_intent=0.5))
+    install(RoutingSettings(answer_kb=NEVER, answer_intent=0.5, ask_kb=ALWAYS, ask_intent=0.5, named_kb=ALWAYS))
     messages, slots = route(QUESTION, "open_case", confidence=0.99)
     [message] = messages
     assert message["response"] == "utter_case_procedure_named"
@@ -149,3 +149,9 @@ def test_a_failing_search_follows_the_intent(install: Any, monkeypatch: pytest.M
 
     monkeypatch.setattr(services_module.get_services().search, "searcher", broken)
     assert route(QUESTION, "open_case") == ([], {"route": "intent"})
+
+
+def test_a_generic_request_below_named_kb_asks_which_procedure(install: Any) -> None:
+    # "quiero iniciar un trámite": the form's own question, not a guessed procedure.
+    install(RoutingSettings(answer_kb=NEVER, answer_intent=0.5, ask_kb=ALWAYS, ask_intent=0.5, named_kb=NEVER))
+    assert route(QUESTION, "open_case", confidence=0.99) == ([], {"route": "intent"})
