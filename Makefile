@@ -20,7 +20,7 @@ PIP_TOOLS  := pip-tools==7.6.2
 # Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
 FAST_MARKERS := not slow and not e2e and not postgres and not browser
 
-.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx
+.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx eval-e2e
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
@@ -30,6 +30,7 @@ help:
 	@echo "make lock   - regenerate the hashed lock files from pyproject.toml and requirements/rasa.in"
 	@echo "make index  - rebuild the knowledge-base index"
 	@echo "make train  - train the Rasa model if training data or config changed"
+	@echo "make eval-e2e - the knowledge-base eval sets through the real conversation (bench/RESULTS.md)"
 
 # --- environments -------------------------------------------------------------
 
@@ -109,6 +110,11 @@ lock:
 	  var/lock-py310/bin/pip install $(PIP_FLAGS) -q $(PIP_TOOLS); }
 	var/lock-py311/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements/app.txt pyproject.toml
 	var/lock-py310/bin/pip-compile $(LOCK_FLAGS) -o requirements/rasa.txt requirements/rasa.in
+
+# Knowledge-base eval sets sent through the conversation (REST, test model, action server);
+# EVAL_E2E_ARGS="--config config.yml" for the shipped model, "--misses" to list every miss.
+eval-e2e: setup
+	$(PY) -m bench.e2e_answers $(EVAL_E2E_ARGS)
 
 clean:
 	rm -rf var models

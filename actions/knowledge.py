@@ -119,14 +119,15 @@ class ActionAnswerProcedure(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
-            return self._answer(dispatcher, tracker)
+            return self.answer(dispatcher, tracker)
         except Exception:
             logger.exception("knowledge answer failed")
             dispatcher.utter_message(response="utter_technical_problem")
             # Not answered: an earlier answer's True must not trigger "¿Le sirvió?" now.
             return [SlotSet("kb_answered", False)]
 
-    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """The answer (or abstention) to the latest message; also used by ``action_route_message``."""
         services = get_services()
         searcher = services.search.searcher()
         text = (tracker.latest_message.get("text") or "").strip()

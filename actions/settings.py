@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from actions.documents import profile_rule
 from actions.office_hours import SupportSettings
+from actions.route_rule import RoutingSettings
 from backend.settings import StoreSettings
 from knowledge_base.settings import SearchSettings
 
@@ -29,6 +30,8 @@ class ActionSettings(StoreSettings, SupportSettings):
     # Document number rules: "generic" (6-12 letters/digits) or a country profile.
     document_profile: str = "generic"
     kb: SearchSettings = Field(default_factory=SearchSettings)
+    # Intent vs knowledge base (VENTANILLA_ROUTE_*): actions/route_rule.py.
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     @field_validator("document_profile")
     @classmethod

@@ -7,6 +7,10 @@ shipped model (trained if needed) on free ports; ``--url`` measures a running on
 
     .venv/bin/python -m bench.rest_latency            # own stack, shipped model
     .venv/bin/python -m bench.rest_latency --url http://127.0.0.1:5005
+    .venv/bin/python -m bench.rest_latency --url URL_A --compare URL_B   # side by side
+
+``--compare`` measures two running stacks in one run, alternating A and B run by run
+(same machine load for both), and prints one table per stack.
 """
 
 from __future__ import annotations
@@ -98,13 +102,26 @@ def measure(url: str, conversations: int, runs: int) -> str:
     return report(results)
 
 
+def compare(url_a: str, url_b: str, conversations: int, runs: int) -> str:
+    """Alternates runs between two stacks so both see the same load; one table each."""
+    results: dict[str, list[tuple[dict[str, tuple[int, float, float]], float]]] = {url_a: [], url_b: []}
+    for _ in range(runs):
+        for url in (url_a, url_b):
+            results[url].append((summary(run(url, conversations)), os.getloadavg()[0]))
+    return "\n\n".join(f"{label}: {url}\n{report(rows)}" for label, (url, rows) in zip("AB", results.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running Rasa server; default: start one")
+    parser.add_argument("--compare", help="a second running Rasa server, measured alternately with --url")
     parser.add_argument("--conversations", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--config", default=str(ROOT / "config.yml"), help="Rasa config whose model to use")
     args = parser.parse_args()
+    if args.url and args.compare:
+        print(compare(args.url, args.compare, args.conversations, args.runs))
+        return
     if args.url:
         print(measure(args.url, args.conversations, args.runs))
         return

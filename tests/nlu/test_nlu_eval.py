@@ -2,7 +2,8 @@
 
 Runs Rasa's own evaluation (``rasa test nlu``: see ``rasa_nlu_eval.py``) with the
 trained test model, prints per-intent precision/recall and the confusion among
-ask_procedure / open_case / check_case_status, and checks the issue's targets:
+ask_procedure and the intents that steal its questions (open_case, check_case_status,
+list_my_cases, out_of_scope), and checks the issue's targets:
 macro-F1 >= 0.93 on the split and >= 0.90 on a copy with typos. The typo copy is
 generated here, deterministically (fixed seed). Measured numbers: tests/nlu/RESULTS.md.
 
@@ -31,7 +32,8 @@ pytestmark = pytest.mark.slow
 
 TEST_SPLIT = ROOT / "tests" / "nlu" / "test_nlu.yml"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
-CONFUSABLE = ("ask_procedure", "open_case", "check_case_status")
+# The intents that steal procedure questions (issue 13), and ask_procedure itself.
+CONFUSABLE = ("ask_procedure", "open_case", "check_case_status", "list_my_cases", "out_of_scope")
 TARGET_CLEAN = 0.93
 TARGET_TYPOS = 0.90
 SEED = 20261122
@@ -138,7 +140,7 @@ def test_split_with_typos_reaches_the_target(evaluation: dict[str, list[dict[str
     assert score >= TARGET_TYPOS
 
 
-def test_the_three_confusable_intents_are_kept_apart(evaluation: dict[str, list[dict[str, Any]]]) -> None:
+def test_the_confusable_intents_are_kept_apart(evaluation: dict[str, list[dict[str, Any]]]) -> None:
     table = confusion(evaluation["test_nlu"])
     for intent in CONFUSABLE:
         row = table[intent]

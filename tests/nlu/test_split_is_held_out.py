@@ -50,3 +50,22 @@ def test_no_test_sentence_is_in_the_training_data() -> None:
         training.update(examples(path))
     shared = sorted(set(test) & set(training))
     assert shared == [], shared
+
+
+def test_no_knowledge_base_eval_question_is_in_the_training_data() -> None:
+    """dev.jsonl and holdout.jsonl measure answers end to end (bench/e2e_answers.py): the
+    counter-examples of issue 13 follow the dev set's phrasing families, never its sentences."""
+    import json
+
+    questions = {
+        normalized(json.loads(line)["question"])
+        for name in ("dev.jsonl", "holdout.jsonl")
+        for line in (ROOT / "knowledge_base" / "eval" / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert len(questions) > 700
+    training: dict[str, str] = {}
+    for path in sorted((ROOT / "data" / "nlu").glob("*.yml")):
+        training.update(examples(path))
+    shared = sorted(questions & set(training))
+    assert shared == [], shared

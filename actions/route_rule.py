@@ -1,0 +1,78 @@
+"""When the NLU intent and the knowledge base disagree: the routing rule, without I/O.
+
+Some intents steal procedure questions: "quiero sacar el pasaporte" reads as opening a
+case, "mi papá falleció, qué hago" as a case status, a question about paying a tax as
+out of scope. For those intents (``ROUTED_INTENTS``), ``action_route_message`` runs the
+knowledge-base search first and applies one rule, the same for every intent:
+
+1. A button (``/intent{...}``) or a message with a case code: follow the intent.
+2. The knowledge base is confident (confidence >= ``answer_kb``) and the
+   intent only **moderately** (confidence < ``answer_intent``): answer the question.
+3. The knowledge base finds a procedure **plausible** (confidence >= ``ask_kb``) and the
+   intent is not **certain** (confidence < ``ask_intent``): ask one short question with
+   two buttons ("¿Quiere saber los requisitos de X o iniciar la solicitud?").
+4. Otherwise follow the intent. When the intent is opening a case and the knowledge base
+   recognises the procedure the message names (confidence >= ``named_kb``), the form
+   starts with it filled in and its requirements are offered first.
+
+The thresholds live in the action server's settings (``VENTANILLA_ROUTE_*``) and were
+calibrated on the development set only (``bench/route_calibration.py``). The decision is
+recorded in the ``route`` slot (``answer`` / ``ask`` / ``intent``, and ``named`` for
+rule 4's case with its procedure filled in): the rules in ``bot/dialogue/routing.yml``
+continue from it. Staff's version of this rule: ``knowledge_base/README.md``, "Routing".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROUTED_INTENTS = ("open_case", "check_case_status", "list_my_cases", "out_of_scope")
+
+
+class RoutingSettings(BaseSettings):
+    """Thresholds of the rule above (``VENTANILLA_ROUTE_*``); calibrated on the dev set.
+
+    Knowledge-base confidences are the search's own (best score minus the similarity to
+    an out-of-scope topic; the search abstains below ``VENTANILLA_KB_ABSTAIN_THRESHOLD``,
+    0.047 for e5). Intent confidences are DIET's, 0 to 1.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_ROUTE_", extra="ignore")
+
+    # bench/route_calibration.py on dev.jsonl + the NLU split's genuine requests, test model
+    # of 2026-12-02 (knowledge_base/README.md, "Routing"; bench/RESULTS.md).
+    answer_kb: float = 0.055
+    answer_intent: float = 0.995
+    ask_kb: float = 0.05
+    ask_intent: float = 0.995
+    # Above every generic request of the NLU split ("quiero abrir un tramite nuevo ahora": 0.064).
+    named_kb: float = 0.07
+
+
+class Route(str, Enum):
+    ANSWER = "answer"
+    ASK = "ask"
+    INTENT = "intent"
+    NAMED = "named"  # rule 4 for opening a case, with the procedure filled in
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: Route
+    reason: str  # one line for the log and for staff: which rule applied
+
+
+def decide(
+    intent: str, intent_confidence: float, kb_confidence: float, settings: RoutingSettings, *, forced: bool = False
+) -> Decision:
+    """The routing rule (module docstring), with no I/O: the unit tests cover each branch."""
+    if forced or intent not in ROUTED_INTENTS:
+        return Decision(Route.INTENT, "botón, código de trámite o intención no enrutada")
+    if kb_confidence >= settings.answer_kb and intent_confidence < settings.answer_intent:
+        return Decision(Route.ANSWER, "la base de conocimiento está muy segura y la intención no tanto")
+    if kb_confidence >= settings.ask_kb and intent_confidence < settings.ask_intent:
+        return Decision(Route.ASK, "las dos lecturas son plausibles")
+    return Decision(Route.INTENT, "la base de conocimiento no reconoce un trámite")

@@ -1,0 +1,115 @@
+"""The routing action: runs the rule of ``actions.route_rule`` on the intents that steal
+procedure questions, and answers, asks or lets the intent's rules continue.
+
+The decision is recorded in the ``route`` slot (``answer`` / ``ask`` / ``intent`` /
+``named``): the rules in ``bot/dialogue/routing.yml`` continue from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import ActionAnswerProcedure
+from actions.route_rule import ROUTED_INTENTS, Route, decide
+from actions.services import get_services
+from knowledge_base.search import SearchResult
+
+logger = logging.getLogger(__name__)
+
+CASE_CODE = re.compile(r"\b[A-Za-z]{2,5}-\d{4}-\d{3,}\b")
+
+
+def _intent(tracker: Tracker) -> tuple[str, float]:
+    data = tracker.latest_message.get("intent") or {}
+    return str(data.get("name") or ""), float(data.get("confidence") or 0.0)
+
+
+def _has_entity(tracker: Tracker, name: str) -> bool:
+    return any(e.get("entity") == name for e in tracker.latest_message.get("entities", []) or [])
+
+
+def disambiguation_buttons(intent: str, procedure_id: str) -> list[dict[str, str]]:
+    """The two readings of the message, as buttons (the second one follows the intent)."""
+    know = {
+        "title": "Ver requisitos",
+        "payload": f'/ask_procedure{{"procedure": "{procedure_id}", "kb_section": "requirements"}}',
+    }
+    other = {
+        "open_case": {"title": "Iniciar la solicitud", "payload": f'/open_case{{"procedure": "{procedure_id}"}}'},
+        "check_case_status": {"title": "Consultar mi trámite", "payload": "/check_case_status"},
+        "list_my_cases": {"title": "Ver mis trámites", "payload": "/list_my_cases"},
+        "out_of_scope": {"title": "No, es otra cosa", "payload": "/out_of_scope"},
+    }[intent]
+    if intent == "out_of_scope":
+        know = {**know, "title": "Sí, ver requisitos"}
+    return [know, other]
+
+
+class ActionRouteMessage(Action):
+    """Runs the rule for the intents that steal procedure questions (see module docstring)."""
+
+    def name(self) -> str:
+        return "action_route_message"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        try:
+            return self._route(dispatcher, tracker, domain)
+        except Exception:  # a routing failure must not lose the citizen's request: follow the intent
+            logger.exception("routing failed; following the intent")
+            return [SlotSet("route", Route.INTENT.value)]
+
+    def _route(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        services = get_services()
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent, confidence = _intent(tracker)
+        forced = text.startswith("/") or bool(CASE_CODE.search(text)) or _has_entity(tracker, "case_code")
+        result: SearchResult | None = None
+        if not forced and intent in ROUTED_INTENTS and text:
+            result = services.search.searcher().search(text)
+        kb_confidence = result.confidence if result and result.closest else 0.0
+        decision = decide(intent, confidence, kb_confidence, services.settings.routing, forced=forced)
+        logger.info(
+            "route intent=%s intent_conf=%.3f kb_conf=%.3f route=%s",
+            intent,
+            confidence,
+            kb_confidence,
+            decision.route.value,
+        )
+        if decision.route is Route.ANSWER:
+            events = ActionAnswerProcedure().answer(dispatcher, tracker)
+            answered = any(e.get("name") == "kb_answered" and e.get("value") for e in events)
+            return events + [SlotSet("route", (Route.ANSWER if answered else Route.ASK).value)]
+        # Only a catalog procedure can be started (an imported document cannot).
+        top = next((h for h in (result.closest if result else []) if h.document.kind == "procedure"), None)
+        if decision.route is Route.ASK and top is not None:
+            dispatcher.utter_message(
+                response=f"utter_route_ask_{intent}",
+                procedure_title=top.document.title,
+                buttons=disambiguation_buttons(intent, top.procedure_id),
+            )
+            return [SlotSet("route", Route.ASK.value), SlotSet("kb_answered", False)]
+        if intent == "open_case" and top is not None and kb_confidence >= services.settings.routing.named_kb:
+            return self._named_procedure(dispatcher, top.procedure_id, top.document.title)
+        return [SlotSet("route", Route.INTENT.value)]
+
+    @staticmethod
+    def _named_procedure(dispatcher: CollectingDispatcher, procedure_id: str, title: str) -> list[EventType]:
+        """Opening a case that names a procedure: fill it in and offer its requirements first
+        (this message replaces the generic ``utter_case_intro``)."""
+        dispatcher.utter_message(
+            response="utter_case_procedure_named",
+            procedure_title=title,
+            buttons=[
+                {
+                    "title": "Ver requisitos primero",
+                    "payload": f'/ask_procedure{{"procedure": "{procedure_id}", "kb_section": "requirements"}}',
+                }
+            ],
+        )
+        return [SlotSet("procedure", procedure_id), SlotSet("route", Route.NAMED.value)]
