@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.knowledge import ActionAnswerProcedure
 from actions.route_rule import ROUTED_INTENTS, Route, decide
@@ -57,14 +57,14 @@ class ActionRouteMessage(Action):
     def name(self) -> str:
         return "action_route_message"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             return self._route(dispatcher, tracker, domain)
         except Exception:  # a routing failure must not lose the citizen's request: follow the intent
             logger.exception("routing failed; following the intent")
             return [SlotSet("route", Route.INTENT.value)]
 
-    def _route(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    def _route(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         services = get_services()
         text = (tracker.latest_message.get("text") or "").strip()
         intent, confidence = _intent(tracker)
@@ -84,7 +84,7 @@ class ActionRouteMessage(Action):
         if decision.route is Route.ANSWER:
             events = ActionAnswerProcedure().answer(dispatcher, tracker)
             answered = any(e.get("name") == "kb_answered" and e.get("value") for e in events)
-            return events + [SlotSet("route", (Route.ANSWER if answered else Route.ASK).value)]
+            return [*events, SlotSet("route", (Route.ANSWER if answered else Route.ASK).value)]
         # Only a catalog procedure can be started (an imported document cannot).
         top = next((h for h in (result.closest if result else []) if h.document.kind == "procedure"), None)
         if decision.route is Route.ASK and top is not None:

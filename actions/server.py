@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 import os
+from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import api_interactions, api_internal, api_staff
-from backend.console.app import install as install_console
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
+from backend.console.app import install as install_console
 from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher

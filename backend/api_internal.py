@@ -8,6 +8,8 @@ Errors never echo the request (it carries document numbers).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 
@@ -26,7 +28,9 @@ router = APIRouter(prefix="/internal", tags=["internal case API"], dependencies=
 
 NOT_FOUND_DETAIL = "No hay un trámite con ese código y esa verificación."
 LOCKED_DETAIL = "Demasiados intentos de verificación fallidos. Vuelva a intentar más tarde."
-LOCKED_RESPONSE = {429: {"description": "Too many failed verifications for this code or channel user (Retry-After)."}}
+LOCKED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many failed verifications for this code or channel user (Retry-After)."}
+}
 
 
 def locked(exc: VerificationLocked) -> JSONResponse:

@@ -87,10 +87,11 @@ def main(argv: list[str] | None = None) -> int:
                 session.commit()
                 print(f"Cuenta '{accounts.normalize_username(args.username)}' creada.", file=sys.stderr)
                 return 0
-            user = accounts.get_by_username(session, args.username)
-            if user is None:
+            found = accounts.get_by_username(session, args.username)
+            if found is None:
                 print(f"Error: no existe el usuario '{args.username}'.", file=sys.stderr)
                 return 1
+            user = found
             if args.command == "reset-password":
                 ended = accounts.set_password(
                     session,

@@ -31,9 +31,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # hide_parameters: a failed statement's exception text would otherwise carry the
     # values being written (names, contacts) into the logs.
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
-    )
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True)
 
 
 def create_schema(engine: Engine) -> None:

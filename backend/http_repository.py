@@ -60,7 +60,7 @@ class HttpCaseRepository(ServiceClient):
         return VerificationLocked(seconds)
 
     def status_for_citizen(self, code: str, verification: str, *, sender_id: str = "") -> CaseStatusView | None:
-        body = {"code": code, "verification": verification, "sender_id": sender_id}
+        body: dict[str, object] = {"code": code, "verification": verification, "sender_id": sender_id}
         response = self.post("/internal/cases/status", body, retry=True)
         if response.status_code == 429:
             raise self._locked(response)

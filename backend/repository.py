@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend import hashing, lockout
 from backend.codes import next_code
-from backend.lockout import VerificationLocked  # noqa: F401 - part of the interface (raised by both)
+from backend.lockout import VerificationLocked as VerificationLocked  # part of the interface (raised by both)
 from backend.models import Case, CaseStatusChange, ConsentRecord
 from backend.workflow import CITIZEN_EXPLANATION, CITIZEN_LABEL, EXPECTED_DAYS, Status, expected_date
 

@@ -108,7 +108,9 @@ def compare(url_a: str, url_b: str, conversations: int, runs: int) -> str:
     for _ in range(runs):
         for url in (url_a, url_b):
             results[url].append((summary(run(url, conversations)), os.getloadavg()[0]))
-    return "\n\n".join(f"{label}: {url}\n{report(rows)}" for label, (url, rows) in zip("AB", results.items()))
+    return "\n\n".join(
+        f"{label}: {url}\n{report(rows)}" for label, (url, rows) in zip("AB", results.items(), strict=False)
+    )
 
 
 def main() -> None:

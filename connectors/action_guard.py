@@ -64,8 +64,10 @@ class ApologyMemory:
 
 def apology_result(call: dict[str, Any], memory: ApologyMemory) -> dict[str, Any]:
     """A valid action server answer: no events, and the apology once per citizen message."""
-    tracker = call.get("tracker") if isinstance(call.get("tracker"), dict) else {}
-    latest = tracker.get("latest_message") if isinstance(tracker.get("latest_message"), dict) else {}
+    raw_tracker = call.get("tracker")
+    tracker: dict[str, Any] = raw_tracker if isinstance(raw_tracker, dict) else {}
+    raw_latest = tracker.get("latest_message")
+    latest: dict[str, Any] = raw_latest if isinstance(raw_latest, dict) else {}
     turn = latest.get("message_id") or hash(str(latest.get("text")))
     say = memory.first(f"{call.get('sender_id')}|{turn}")
     # Listen next: without it the policies, seeing an action that did nothing, add a

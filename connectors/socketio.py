@@ -77,7 +77,7 @@ class SocketIOInput(RasaSocketIOInput):
     (``connectors.common.ratelimit``, ``connectors.common.intents``).
     """
 
-    _limiter: Optional[RateLimiter] = None
+    _limiter: RateLimiter | None = None
 
     @property
     def limiter(self) -> RateLimiter:

@@ -68,10 +68,9 @@ def cmd_build(args: argparse.Namespace) -> int:
                 "Use 'python -m backend.content.cli build-index', o 'kb build --from-files' para forzarlo."
             )
             return 0 if args.if_changed else 1
-        if args.if_changed:
-            if manifest.get("source_fingerprint") == stamp:
-                print(f"==> Índice al día ({manifest.get('version')}).")
-                return 0
+        if args.if_changed and manifest.get("source_fingerprint") == stamp:
+            print(f"==> Índice al día ({manifest.get('version')}).")
+            return 0
         corpus = load_corpus(settings)
         passages, documents, rewriter, out_of_scope, problems = (
             corpus.passages,

@@ -209,7 +209,8 @@ def _passage_vectors(
         vectors[missing] = fresh
     kept = [i for i in range(len(passages)) if passages[i].embed_text in known]
     if kept:
-        assert reuse is not None
+        if reuse is None:  # kept is empty without a previous index
+            raise RuntimeError("reused vectors without a previous index")
         vectors[kept] = reuse.matrix[[known[passages[i].embed_text] for i in kept]]
     return vectors, len(kept)
 
@@ -225,9 +226,9 @@ def _passage_terms(passages: list[Passage], index_dir: Path, reuse: LoadedIndex 
     if reuse is not None and stored_path is not None and stored_path.exists():
         stored = json.loads(stored_path.read_text(encoding="utf-8"))
         if len(stored) == len(reuse.passages):
-            known = {p.embed_text: t for p, t in zip(reuse.passages, stored)}
+            known = {p.embed_text: t for p, t in zip(reuse.passages, stored, strict=True)}
     missing = [i for i, p in enumerate(passages) if p.embed_text not in known]
-    fresh = dict(zip(missing, analyze_many(passages[i].embed_text for i in missing)))
+    fresh = dict(zip(missing, analyze_many(passages[i].embed_text for i in missing), strict=True))
     return [fresh[i] if i in fresh else known[p.embed_text] for i, p in enumerate(passages)]
 
 

@@ -13,6 +13,7 @@ layout); their logs are in ``<var>/logs/<name>.log``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -176,10 +177,8 @@ class Cluster(Stack):
         """SIGKILL a process and its children (a crash, not a shutdown) and wait for it; unlike
         Stack.kill the process stays listed, so a test can read its return code."""
         process = self.process(name)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.popen.pid, sig)
-        except ProcessLookupError:
-            pass
         process.popen.wait()
 
 
@@ -206,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     cluster.start(progress=lambda msg: print(f"    {msg}", flush=True))
     print(
-        f"Listo. Canales: {cluster.public_url}/webhooks/...  API de Rasa: {cluster.rasa_url} (token {cluster.rasa_token})"
+        f"Listo. Canales: {cluster.public_url}/webhooks/...  "
+        f"API de Rasa: {cluster.rasa_url} (token {cluster.rasa_token})"
     )
     stopping = False
 

@@ -53,7 +53,8 @@ def resolve(
     ).first()
     if row is None:
         return None
-    stored, user = row
+    stored: StaffSession = row[0]
+    user: StaffUser = row[1]
     expired = now - stored.last_seen_at > policy.idle or now - stored.created_at > policy.absolute
     if expired or not user.active:
         session.delete(stored)

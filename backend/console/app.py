@@ -36,7 +36,8 @@ def _login_redirect(request: Request, _exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):  # registered for that class only
+        raise exc
     if not request.url.path.startswith("/console") or request.url.path.startswith("/console/static"):
         return await http_exception_handler(request, exc)
     state = request.app.state.ventanilla

@@ -31,7 +31,7 @@ def _user_or_404(db: ConsoleDb, username: str) -> StaffUser:
 
 
 def _users_page(request: Request, state: ConsoleState, db: ConsoleDb, **context: object) -> Response:
-    values = {"users": accounts.list_users(db), "errors": {}, "form": {}, "all_roles": list(Role)}
+    values: dict[str, object] = {"users": accounts.list_users(db), "errors": {}, "form": {}, "all_roles": list(Role)}
     values.update(context)
     return render(request, state, "users.html", values, status_code=422 if values["errors"] else 200)
 

@@ -127,7 +127,7 @@ def change_password(
     """Changes the password and logs out everywhere; this browser gets a fresh session."""
     errors: dict[str, str] = {}
     if not verify_password(user.password_hash, current_password):
-        errors["current_password"] = "La contraseña actual no es correcta."
+        errors["current_password"] = "La contraseña actual no es correcta."  # noqa: S105 - a message
     else:
         try:
             accounts.set_password(

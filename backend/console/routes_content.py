@@ -191,7 +191,7 @@ def _save(
         mine = pf.to_view(procedure_id, data)
         differing = [
             (label, current.values.get(path, ""), mine.values.get(path, ""))
-            for path, label, *_ in [*pf.TEXT_FIELDS, *pf.LINE_LIST_FIELDS]
+            for path, label in [*((p, lab) for p, lab, _multi in pf.TEXT_FIELDS), *pf.LINE_LIST_FIELDS]
             if current.values.get(path, "") != mine.values.get(path, "")
         ]
         if current.groups != mine.groups:

@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             if report.imported:
                 prepared = publisher.rebuild(published_data(session))
                 print(
-                    f"Índice {prepared.version} ({prepared.embedded} pasajes calculados, {prepared.reused} reutilizados)."
+                    f"Índice {prepared.version} ({prepared.embedded} pasajes calculados, "
+                    f"{prepared.reused} reutilizados)."
                 )
             return code
         if args.command == "export":

@@ -18,7 +18,8 @@ def diff_data(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow]:
     rows: list[DiffRow] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
-            rows += [DiffRow("equal", i + 1, a[i], j + 1, b[j]) for i, j in zip(range(i1, i2), range(j1, j2))]
+            pairs = zip(range(i1, i2), range(j1, j2), strict=True)
+            rows += [DiffRow("equal", i + 1, a[i], j + 1, b[j]) for i, j in pairs]
             continue
         paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         rows += [DiffRow("changed", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(paired)]

@@ -96,7 +96,7 @@ def sync_from_files(session: Session, *, content_dir: Path | None, actor: str) -
             if procedure is not None and synced != file_hash:
                 procedure.synced_hash = file_hash
             in_sync.append(pid)
-        elif procedure is None or db_hash is None and synced is None or db_hash == synced:
+        elif procedure is None or (db_hash is None and synced is None) or db_hash == synced:
             _publish_from_file(session, procedure, pid, data, actor)
             imported.append(pid)
         elif file_hash == synced:
@@ -110,7 +110,10 @@ def sync_from_files(session: Session, *, content_dir: Path | None, actor: str) -
 def export_to_files(session: Session, *, content_dir: Path | None, actor: str) -> SyncReport:
     content_dir = content_dir or SearchSettings().content_dir
     files, procedures, published = _states(session, content_dir)
-    exported, in_sync, diverged, refused = [], [], [], []
+    exported: list[str] = []
+    in_sync: list[str] = []
+    diverged: list[str] = []
+    refused: list[str] = []
     for pid, data in sorted(published.items()):
         db_hash = content_hash(data)
         procedure = procedures[pid]

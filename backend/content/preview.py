@@ -37,7 +37,7 @@ def with_draft(served: LoadedIndex, draft: Procedure, publisher: Publisher) -> L
     fresh = procedure_passages(draft)
     known = {p.embed_text: i for i, p in enumerate(served.passages)}
     missing = [p.embed_text for p in fresh if p.embed_text not in known]
-    embedded = dict(zip(missing, publisher.embedder().embed_passages(missing))) if missing else {}
+    embedded = dict(zip(missing, publisher.embedder().embed_passages(missing), strict=True)) if missing else {}
     new_vectors = np.stack(
         [embedded[p.embed_text] if p.embed_text in embedded else served.matrix[known[p.embed_text]] for p in fresh]
     )

@@ -105,8 +105,8 @@ class Publisher:
         manifest = json.loads((path / "manifest.json").read_text())
         return PreparedIndex(
             path.name,
-            int(manifest.get("embedded_passages", 0)),  # type: ignore[call-overload]
-            int(manifest.get("reused_passages", 0)),  # type: ignore[call-overload]
+            int(manifest.get("embedded_passages", 0)),
+            int(manifest.get("reused_passages", 0)),
             round(time.perf_counter() - started, 3),
         )
 

@@ -26,7 +26,8 @@ def _summary(
 ) -> ProcedureSummary | None:
     published = versions.get(procedure.published_version_id or -1)
     working = versions.get(procedure.working_version_id or -1)
-    shown: dict[str, Any] = dict((published or working).data) if (published or working) else {}
+    current = published or working
+    shown: dict[str, Any] = dict(current.data) if current else {}
     faqs = [str(f.get("question", "")) for f in shown.get("faqs", [])]
     matching: list[str] = []
     if needle:

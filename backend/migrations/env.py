@@ -11,12 +11,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from backend.models import Base
-
 # Every model module registers its tables on Base.metadata (autogenerate compares them).
-import backend.accounts.models  # noqa: F401
-import backend.content.models  # noqa: F401
+import backend.accounts.models
+import backend.content.models
 import backend.interaction_models  # noqa: F401
+from backend.models import Base
 
 target_metadata = Base.metadata
 

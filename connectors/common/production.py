@@ -45,7 +45,10 @@ def production_problems(env: Mapping[str, str] | None = None) -> list[str]:
     env = os.environ if env is None else env
     if (env.get("VENTANILLA_ENV") or "").strip().lower() != "production":
         return []
-    get = lambda name: (env.get(name) or "").strip()
+
+    def get(name: str) -> str:
+        return (env.get(name) or "").strip()
+
     problems = []
     secrets = ["VENTANILLA_RASA_TOKEN", "VENTANILLA_CASE_HASH_KEY", "VENTANILLA_CASE_SERVICE_TOKEN"]
     if get("VENTANILLA_TELEGRAM_BOT_TOKEN"):

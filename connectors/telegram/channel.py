@@ -33,9 +33,9 @@ from telegram.error import TelegramError
 
 from connectors.common import messages, redaction
 from connectors.common.intents import citizen_text
-from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.payloads import PayloadRefs
 from connectors.common.privacy import pseudonym
+from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.store import ChannelStore, shared_store
 from connectors.telegram import bot as tg
 from connectors.telegram.render import CALLBACK_DATA_LIMIT, PARSE_MODE, PhotoPlan, TextPlan, html_chunks, keyboard, plan

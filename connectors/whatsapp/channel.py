@@ -27,11 +27,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.common import messages, redaction
-from connectors.common.intents import citizen_text
-from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.buttons import Choice, menu_choice
+from connectors.common.intents import citizen_text
 from connectors.common.payloads import PayloadRefs
 from connectors.common.privacy import pseudonym
+from connectors.common.ratelimit import RateLimiter, shared_limiter
 from connectors.common.store import ChannelStore, shared_store
 from connectors.whatsapp.graph import REENGAGEMENT_REQUIRED, GraphClient, GraphError, classify
 from connectors.whatsapp.render import render, template_body, template_parameters

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _models_metadata():  # type: ignore[no-untyped-def]
     """Base.metadata with every model module imported, as backend/migrations/env.py does."""
-    import backend.accounts.models  # noqa: F401
-    import backend.content.models  # noqa: F401
+    import backend.accounts.models
+    import backend.content.models
     import backend.interaction_models  # noqa: F401
 
     return Base.metadata

@@ -89,7 +89,7 @@ def matrix_app(console_app: FastAPI, tmp_path_factory: pytest.TempPathFactory) -
 def test_every_console_route_declares_a_guard_and_has_samples(matrix_app: FastAPI) -> None:
     cases = _cases(matrix_app)
     assert len(cases) >= 30, f"only {len(cases)} console routes found: is the route table walk broken?"
-    for _method, path, _guard_ in cases:
+    for _method, path, _guard in cases:
         _url(path)
     paths = {path for _, path, _ in cases}
     assert {"/console", "/console/login", "/console/users", "/console/audit", "/console/procedures"} <= paths
@@ -126,10 +126,7 @@ def test_permission_matrix(matrix_app: FastAPI, signed_in: dict[str, ConsoleClie
         for identity in IDENTITIES:
             client = anonymous if identity == "anonymous" else signed_in[identity]
             url = _url(path)
-            if method == "GET":
-                response = client.http.get(url)
-            else:
-                response = client.post(url, FORMS.get((method, path), {}))
+            response = client.http.get(url) if method == "GET" else client.post(url, FORMS.get((method, path), {}))
             expected, got = _expected(guard, identity), _outcome(response)
             checked += 1
             if expected != got:

@@ -61,7 +61,7 @@ def test_publish_embeds_only_the_changed_passages_and_matches_a_full_rebuild(see
     )
     incremental = Searcher(load_index(kb.index_dir), FakeEmbedder(), kb)
     full = Searcher(load_index(full_dir), FakeEmbedder(), kb)
-    for question in QUESTIONS + ("registro de mascotas gratuito",):
+    for question in (*QUESTIONS, "registro de mascotas gratuito"):
         a, b = incremental.search(question), full.search(question)
         assert [(h.procedure_id, h.passage.passage_id, round(h.score, 5)) for h in a.closest] == [
             (h.procedure_id, h.passage.passage_id, round(h.score, 5)) for h in b.closest

@@ -45,7 +45,7 @@ def test_import_with_a_bad_row_applies_nothing_and_a_good_sheet_makes_drafts(see
             "respuesta": "Sí, con tarjeta de débito o crédito en línea y en las cajas municipales.",
         }
     )
-    bad = rows + [{"id": "mala", "tramite": "no-existe", "pregunta": "corta", "respuesta": "breve"}]
+    bad = [*rows, {"id": "mala", "tramite": "no-existe", "pregunta": "corta", "respuesta": "breve"}]
     plan = service.plan_import(seeded, file_name="predial.csv", payload=_csv(bad))
     assert not plan.can_apply
     assert {(p.line, p.field) for p in plan.problems} >= {(len(bad) + 1, "question"), (len(bad) + 1, "answer")}

@@ -10,6 +10,7 @@ Connections must not use TLS (``sslmode=disable``) so the SQL is visible.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -41,10 +42,8 @@ class TcpCutter:
             pairs, self._pairs = self._pairs, []
         for pair in pairs:
             for sock in pair:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
 
     def restore(self) -> None:
@@ -90,7 +89,5 @@ class TcpCutter:
         except OSError:
             pass
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass

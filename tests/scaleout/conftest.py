@@ -50,9 +50,10 @@ def running_nginx(layout: NginxLayout, health_url: str) -> Iterator[Path]:
             try:
                 with urllib.request.urlopen(health_url, timeout=1):
                     break
-            except (urllib.error.URLError, OSError):
+            except (urllib.error.URLError, OSError) as error:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"nginx did not start: {(prefix / 'error.log').read_text(errors='replace')}")
+                    log = (prefix / "error.log").read_text(errors="replace")
+                    raise RuntimeError(f"nginx did not start: {log}") from error
                 time.sleep(0.1)
         yield conf
     finally:

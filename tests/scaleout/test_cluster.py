@@ -230,7 +230,7 @@ def test_concurrent_messages_of_one_conversation_are_processed_once_one_at_a_tim
     assert sorted(user_texts(events)) == sorted(sent)
     # Turns never interleave: after each message the bot finishes (action_listen) before the next.
     users = [i for i, e in enumerate(events) if e["event"] == "user"]
-    for start, end in zip(users, [*users[1:], len(events)]):
+    for start, end in zip(users, [*users[1:], len(events)], strict=True):
         actions = [e["name"] for e in events[start:end] if e["event"] == "action"]
         assert actions and actions[-1] == "action_listen" and actions.count("action_listen") == 1, actions
 
