@@ -40,4 +40,5 @@ def test_production_accepts_real_settings(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("VENTANILLA_CASE_HASH_KEY", "k" * 40)
     monkeypatch.setenv("VENTANILLA_STAFF_TOKENS", "s3cr3t-token:admin")
     monkeypatch.setenv("VENTANILLA_CASE_SERVICE_TOKEN", "t" * 40)
+    monkeypatch.setenv("VENTANILLA_CONSOLE_SECRET", "c" * 40)
     assert BackendSettings().env == "production"
