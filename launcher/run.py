@@ -79,7 +79,8 @@ def main() -> int:
         f"\n  Ventanilla está lista ({time.monotonic() - started:.0f} s).\n"
         f"  Chat web:        {stack.web_url}\n"
         f"  API REST de Rasa: {stack.rasa_url}/webhooks/rest/webhook\n"
-        f"  Backend (staff):  {stack.backend_url}/docs\n"
+        f"  Consola (staff):  {stack.backend_url}/console  (cuentas: python -m backend users create ...)\n"
+        f"  API de personal:  {stack.backend_url}/docs\n"
         f"  Registros:        {var_dir / 'logs'}\n"
         + (f"  Token de personal (admin, solo para esta ejecución): {dev_token}\n" if dev_token else "")
         + "  Token de la API HTTP de Rasa (?token=..., p. ej. para devolver una conversación al bot): "

