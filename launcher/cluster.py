@@ -17,12 +17,11 @@ import contextlib
 import os
 import signal
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from launcher.nginx import NginxLayout, nginx_binary, render
-from launcher.stack import APP_PY, Stack, free_port
+from launcher.stack import APP_PY, Stack, free_port, run_until_interrupted
 
 
 @dataclass
@@ -208,19 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Listo. Canales: {cluster.public_url}/webhooks/...  "
         f"API de Rasa: {cluster.rasa_url} (token {cluster.rasa_token})"
     )
-    stopping = False
-
-    def _stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        while not stopping:
-            time.sleep(0.5)
-    finally:
-        cluster.stop()
+    run_until_interrupted(cluster)
     return 0
 
 

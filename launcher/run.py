@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from launcher.stack import APP_PY, ROOT, Ports, Stack
+from launcher.stack import APP_PY, ROOT, Ports, Stack, run_until_interrupted
 from launcher.train import ensure_model
 
 
@@ -88,28 +87,7 @@ def main() -> int:
         + "  Ctrl-C para detener todo.\n",
         flush=True,
     )
-    stopping = False
-
-    def _stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        while not stopping:
-            for process in stack.processes:
-                if process.popen.poll() is not None:
-                    print(
-                        f"!! {process.name} se detuvo (código {process.popen.returncode}); vea {var_dir / 'logs'}",
-                        flush=True,
-                    )
-                    stopping = True
-            time.sleep(0.5)
-    finally:
-        print("==> Deteniendo...", flush=True)
-        stack.stop()
-        print("==> Listo.", flush=True)
+    run_until_interrupted(stack)
     return 0
 
 

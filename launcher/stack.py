@@ -296,6 +296,34 @@ class Stack:
         self.stop()
 
 
+def run_until_interrupted(stack: Stack) -> None:
+    """Keeps a started stack (or cluster) running until Ctrl-C or SIGTERM, or until one of its
+    processes dies (an operator must not think a half-dead system is up), then stops it all."""
+    stopping = False
+
+    def _stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            for process in stack.processes:
+                if process.popen.poll() is not None:
+                    print(
+                        f"!! {process.name} se detuvo (código {process.popen.returncode}); "
+                        f"vea {stack.var_dir / 'logs'}",
+                        flush=True,
+                    )
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("==> Deteniendo...", flush=True)
+        stack.stop()
+        print("==> Listo.", flush=True)
+
+
 def log_tail(var_dir: Path, name: str, lines: int = 40) -> str:
     path = var_dir / "logs" / f"{name}.log"
     if not path.exists():
