@@ -233,7 +233,7 @@ class ActionSubmitCase(Action):
         )
         try:
             code = services.cases.open_case(new_case)
-        except Exception:
+        except Exception:  # tell the citizen; nothing was half written
             logger.exception("case creation failed procedure=%s", new_case.procedure_id)
             dispatcher.utter_message(response="utter_case_not_created")
             return []

@@ -32,7 +32,7 @@ class ActionSaveKbFeedback(Action):
                 procedure_id=tracker.get_slot("last_procedure"),
                 helpful=helpful,
             )
-        except Exception:
+        except Exception:  # losing one feedback must not break the chat
             logger.exception("answer feedback not stored")
         dispatcher.utter_message(response="utter_kb_helpful_thanks" if helpful else "utter_kb_not_helpful")
         return []

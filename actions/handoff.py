@@ -147,7 +147,7 @@ class ActionHumanHandoff(Action):
             reference = get_services().interactions.open_handoff(
                 sender_id=tracker.sender_id, channel=input_channel(tracker), during_office_hours=live, summary=summary
             )
-        except Exception:
+        except Exception:  # the citizen still needs a way forward
             logger.exception("handoff could not be registered")
             dispatcher.utter_message(response="utter_handoff_failed")
             return []

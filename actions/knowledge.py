@@ -120,7 +120,7 @@ class ActionAnswerProcedure(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             return self.answer(dispatcher, tracker)
-        except Exception:
+        except Exception:  # the citizen must always get a reply
             logger.exception("knowledge answer failed")
             dispatcher.utter_message(response="utter_technical_problem")
             # Not answered: an earlier answer's True must not trigger "¿Le sirvió?" now.

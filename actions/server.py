@@ -68,7 +68,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=404)
         except ActionMissingDomainException as exc:
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=449)
-        except Exception:
+        except Exception:  # never echo the tracker back
             logger.exception("action %s failed", name)
             return response.json({"error": "action failed", "action_name": name}, status=500)
         return response.json(result.model_dump() if result else None)

@@ -298,7 +298,7 @@ class Dispatcher:
             while not self._stop.is_set():
                 try:
                     attempted = await self.run_once(notifier)
-                except Exception:
+                except Exception:  # a database hiccup must not kill the loop
                     logger.exception("notification dispatcher round failed")
                     attempted = 0
                 if attempted == 0:

@@ -61,7 +61,7 @@ async def with_retries(
     while True:
         try:
             return await call()
-        except Exception as exc:
+        except Exception as exc:  # the classifier decides
             retry = classify(exc)
             retry_number += 1
             if retry is None or retry_number >= policy.attempts:

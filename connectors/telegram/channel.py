@@ -180,7 +180,7 @@ class TelegramInput(InputChannel):
                 logger.info("telegram: duplicate update %s ignored", update_id)
                 return "duplicate"
             return await self._act(decide(update), update_id, on_new_message)
-        except Exception:
+        except Exception:  # never a 5xx: Telegram would retry the update
             logger.exception("telegram: error while handling update %s", update_id)
             return "error"
 

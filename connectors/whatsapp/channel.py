@@ -244,7 +244,7 @@ class WhatsAppInput(InputChannel):
                 else:
                     counts["ignored"] += 1
                     logger.info("whatsapp: webhook event ignored: %s", event.reason)
-            except Exception:
+            except Exception:  # never a 5xx: Meta would redeliver for days
                 counts["errors"] += 1
                 logger.exception("whatsapp: error while handling a webhook event")
         return counts

@@ -31,7 +31,9 @@ def install(kb_settings: SearchSettings) -> Iterator[Any]:
         if not settings.index_dir.exists():
             build_fake(settings)
         holder = IndexHolder(settings, FakeEmbedder(), check_every=0.0)
-        services_module.set_services(Services(ActionSettings(kb=settings), holder, cases=None, titles={}))  # type: ignore[arg-type]
+        services_module.set_services(
+            Services(ActionSettings(kb=settings), holder, cases=None, titles={}, interactions=None)
+        )  # type: ignore[arg-type]
 
     _install()
     yield _install

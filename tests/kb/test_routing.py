@@ -65,7 +65,7 @@ def install(kb_settings: SearchSettings) -> Iterator[Any]:
             build_fake(kb_settings)
         holder = IndexHolder(kb_settings, FakeEmbedder(), check_every=0.0)
         settings = ActionSettings(kb=kb_settings, routing=routing)
-        services_module.set_services(Services(settings, holder, cases=None, titles={}))  # type: ignore[arg-type]
+        services_module.set_services(Services(settings, holder, cases=None, titles={}, interactions=None))  # type: ignore[arg-type]
 
     yield _install
     services_module.set_services(None)  # type: ignore[arg-type]
