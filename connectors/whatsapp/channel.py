@@ -295,7 +295,9 @@ class WhatsAppInput(InputChannel):
         await output.state.record_status(event)
         tag = pseudonym(event.message_id, self.settings.app_secret)
         if event.status == "failed":
-            codes = ", ".join(f"{code} {title}" for code, title in event.errors) or "sin detalle"
+            # "graph-error-<code>": Meta's codes have 6 digits, which the log redaction
+            # (connectors/common/redaction.py) would hide as a possible document number.
+            codes = ", ".join(f"graph-error-{code} {title}" for code, title in event.errors) or "sin detalle"
             logger.warning("whatsapp status failed for message %s: %s", tag, codes)
         else:
             logger.info("whatsapp status %s for message %s", event.status, tag)

@@ -378,7 +378,7 @@ def test_statuses_are_recorded_not_treated_as_messages(channel_stack: Any, fake_
     log = (channel_stack.var_dir / "logs" / "rasa.log").read_text(errors="replace")
     tag = pseudonym(f"wamid.status-{wa_id}", WA_APP_SECRET)
     assert f"whatsapp status delivered for message {tag}" in log
-    assert f"whatsapp status failed for message {tag}: 130472" in log
+    assert f"whatsapp status failed for message {tag}: graph-error-130472" in log
     assert wa_id not in log  # no phone numbers in the logs
 
 
