@@ -70,6 +70,9 @@ def cluster(
         "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
         "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
         "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
+        # Six processes share the test machine's cores: the citizens' 3 s action deadline
+        # (connectors/action_guard.py) is a production promise, not what these tests check.
+        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "30",
     }
     with scratch_schema(postgres_url, "scaleout") as database_url:
         running = Cluster(
@@ -199,10 +202,6 @@ def open_case_by_rest(chat: BalancedChat) -> str:
 # --- (a) one conversation, concurrent messages ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14 open: the order assertion was rewritten after its last run and never seen passing (issue 14 note)",
-)
 def test_concurrent_messages_of_one_conversation_are_processed_once_one_at_a_time(cluster: Cluster) -> None:
     chat = BalancedChat(cluster)
     # Distinct greetings: cheap turns that never hand the conversation to a person (which
