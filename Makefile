@@ -17,7 +17,7 @@ PIP_FLAGS := --disable-pip-version-check --no-input
 # pip-compile's flags for the hashed lock files (`make lock`). Extras stay in the lock
 # (`smart-open[http]==...`): with them stripped, pip in --require-hashes mode fetched the
 # newest release for a dependency's extra (`weasel` -> `smart-open[http]`) and refused it.
-LOCK_FLAGS := --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links --quiet
+LOCK_FLAGS := --generate-hashes --allow-unsafe --no-strip-extras --no-emit-index-url --no-emit-find-links --quiet
 PIP_TOOLS  := pip-tools==7.6.2
 # Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
 FAST_MARKERS := not slow and not e2e and not postgres and not browser
