@@ -73,6 +73,9 @@ def cluster(
         # Six processes share the test machine's cores: the citizens' 3 s action deadline
         # (connectors/action_guard.py) is a production promise, not what these tests check.
         "VENTANILLA_ACTION_TIMEOUT_SECONDS": "30",
+        # Scripted citizens type faster than people (17 messages in a few seconds when the
+        # machine is quiet): the per-sender limit is tested in tests/reliability, not here.
+        "VENTANILLA_RATE_LIMIT_SENDER": "200/10",
     }
     with scratch_schema(postgres_url, "scaleout") as database_url:
         running = Cluster(
