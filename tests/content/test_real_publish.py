@@ -23,6 +23,9 @@ def e5_publisher(kb):  # type: ignore[no-untyped-def]
     return Publisher(kb.model_copy(update={"embedder": "e5"}))
 
 
+# SQLite only: what this test adds is the real model (embedding 141 passages takes 1-2 min on
+# 2 cores); publishing on PostgreSQL is covered with the fake embedder in test_publish.py.
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_publish_with_e5_re_embeds_one_passage_and_the_holder_answers_with_it(sessions, kb, e5_publisher) -> None:  # type: ignore[no-untyped-def]
     session = sessions()
     service.seed_if_empty(session, content_dir=kb.content_dir)
