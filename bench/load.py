@@ -1,0 +1,331 @@
+"""Simulated citizens through the REST channel: throughput, latency per message type, CPU and memory.
+
+Each simulated citizen talks without pause (a closed loop: the next message leaves when
+the previous answer arrived), starting a new conversation for every scenario it plays.
+Scenarios are drawn so that the *messages* follow the mix of issue 14: about 60 %
+procedure questions (the knowledge base's development set), 15 % small talk, 15 % case
+status with verification (two turns: the code, then the last 4 digits of the document),
+10 % opening a case through the form (seven turns, from "quiero iniciar un trámite" to
+"confirmo"). The cases whose status is asked are opened through the form before the run.
+
+For each number of concurrent citizens (``--levels``) it runs ``--seconds`` and reports
+messages per second, errors (HTTP errors, timeouts, 429 throttling counted apart), median,
+p95 and p99 latency per message type, and the CPU (share of one core) and peak resident
+memory of each server process, read from ``/proc`` (Linux). The level where throughput
+stops growing is the saturation point; the process at ~100 % of a core is what saturates.
+
+    .venv/bin/python -m bench.load                       # own stack (shipped model), 1 5 20 50 100
+    .venv/bin/python -m bench.load --config tests/config.fast.yml --levels 1 5 --seconds 20
+    .venv/bin/python -m bench.load --url http://127.0.0.1:5005 --pids rasa=123,actions=456
+
+With its own stack the per-sender and global rate limits are raised (the channel edge's
+limits would otherwise answer 429 to a benchmark's fast citizens; they have their own tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE_RE = re.compile(r"[A-Z]{2,6}-\d{4}-\d{6}")
+SMALL_TALK = ["hola", "buenas tardes", "gracias", "muchas gracias, chau", "buen día", "hola, ¿cómo anda?"]
+# Messages' share of the mix and turns per scenario: a scenario is drawn with weight share / turns.
+MIX = {"pregunta_kb": (60, 1), "charla": (15, 1), "estado": (15, 2), "iniciar": (10, 7)}
+
+
+def form_turns(document: str) -> list[str]:
+    """The open-case form answered in order (tests/conversation/test_flows_rest.py::fill_form)."""
+    return [
+        "quiero iniciar un trámite",
+        "certificado de residencia",
+        "me llamo Ana María Pérez",
+        f"mi dni es {document}",
+        "ana.perez@correo.com",
+        "sí, acepto",
+        "confirmo",
+    ]
+
+
+@dataclass
+class Sample:
+    kind: str
+    millis: float
+    outcome: str  # "ok", "throttled", "error"
+    at: float
+
+
+@dataclass
+class Citizens:
+    """The questions and the known cases the simulated citizens use."""
+
+    questions: list[str]
+    cases: list[tuple[str, str]] = field(default_factory=list)  # (code, last 4 digits of the document)
+
+    def scenario(self, rng: random.Random) -> list[tuple[str, str]]:
+        kinds = list(MIX)
+        kind = rng.choices(kinds, weights=[share / turns for share, turns in MIX.values()])[0]
+        if kind == "pregunta_kb":
+            return [(kind, rng.choice(self.questions))]
+        if kind == "charla":
+            return [(kind, rng.choice(SMALL_TALK))]
+        if kind == "estado" and self.cases:
+            code, last4 = rng.choice(self.cases)
+            return [(kind, f"cómo va mi trámite {code}"), (kind, last4)]
+        document = str(rng.randrange(20_000_000, 45_000_000))
+        return [("iniciar", text) for text in form_turns(document)]
+
+
+async def say(client: httpx.AsyncClient, url: str, sender: str, text: str) -> tuple[int, list[dict[str, object]]]:
+    response = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    return response.status_code, (response.json() if response.status_code == 200 else [])
+
+
+async def citizen(url: str, people: Citizens, seed: int, until: float, samples: list[Sample]) -> None:
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(timeout=60) as client:
+        while time.monotonic() < until:
+            sender = f"load-{uuid.uuid4().hex[:12]}"
+            for kind, text in people.scenario(rng):
+                started = time.perf_counter()
+                try:
+                    status, _ = await say(client, url, sender, text)
+                    outcome = "ok" if status == 200 else "throttled" if status == 429 else "error"
+                except httpx.HTTPError:
+                    outcome = "error"
+                samples.append(Sample(kind, (time.perf_counter() - started) * 1000, outcome, time.monotonic()))
+                if outcome != "ok" or time.monotonic() >= until:
+                    break
+
+
+async def open_cases(url: str, count: int) -> list[tuple[str, str]]:
+    """Opens ``count`` cases through the form; the status scenario asks about them."""
+    cases = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for i in range(count):
+            document = str(30_000_000 + 1_111 * (i + 1))
+            sender = f"load-seed-{uuid.uuid4().hex[:8]}"
+            reply: list[dict[str, object]] = []
+            for text in form_turns(document):
+                _, reply = await say(client, url, sender, text)
+            match = CODE_RE.search("\n".join(str(m.get("text", "")) for m in reply))
+            if match:
+                cases.append((match.group(0), document[-4:]))
+    return cases
+
+
+class ProcessMeter:
+    """CPU seconds and resident memory of named processes (and their children), from /proc."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.peak_rss: dict[str, float] = defaultdict(float)
+        self._cpu_start: dict[str, float] = {}
+        self._started = 0.0
+
+    @staticmethod
+    def _family(pid: int) -> list[int]:
+        family, todo = [], [pid]
+        while todo:
+            current = todo.pop()
+            family.append(current)
+            try:
+                children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            except OSError:
+                continue
+            todo.extend(int(c) for c in children)
+        return family
+
+    def _cpu_seconds(self, pid: int) -> float:
+        total = 0.0
+        for member in self._family(pid):
+            try:
+                fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        return total
+
+    def _rss_mb(self, pid: int) -> float:
+        total = 0.0
+        for member in self._family(pid):
+            try:
+                status = Path(f"/proc/{member}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._cpu_start = {name: self._cpu_seconds(pid) for name, pid in self.pids.items()}
+        self.peak_rss.clear()
+
+    def sample(self) -> None:
+        for name, pid in self.pids.items():
+            self.peak_rss[name] = max(self.peak_rss[name], self._rss_mb(pid))
+
+    def cpu_share(self) -> dict[str, float]:
+        """Average share of one core each process used since start() (1.0 = a whole core)."""
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        return {name: (self._cpu_seconds(pid) - self._cpu_start[name]) / elapsed for name, pid in self.pids.items()}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+@dataclass
+class LevelResult:
+    concurrency: int
+    seconds: float
+    samples: list[Sample]
+    cpu: dict[str, float]
+    peak_rss: dict[str, float]
+
+    @property
+    def throughput(self) -> float:
+        return sum(1 for s in self.samples if s.outcome == "ok") / self.seconds
+
+
+async def run_level(url: str, people: Citizens, concurrency: int, seconds: float, meter: ProcessMeter) -> LevelResult:
+    samples: list[Sample] = []
+    warm_until = time.monotonic() + min(5.0, seconds / 4)
+    until = warm_until + seconds
+    tasks = [
+        asyncio.create_task(citizen(url, people, 1000 * concurrency + i, until, samples)) for i in range(concurrency)
+    ]
+    await asyncio.sleep(max(0.0, warm_until - time.monotonic()))
+    meter.start()  # the first seconds (connections, cold caches) are not measured
+    while time.monotonic() < until:
+        meter.sample()
+        await asyncio.sleep(1.0)
+    cpu = meter.cpu_share()
+    await asyncio.gather(*tasks)
+    measured = [s for s in samples if warm_until <= s.at <= until]
+    return LevelResult(concurrency, seconds, measured, cpu, dict(meter.peak_rss))
+
+
+def report(results: list[LevelResult]) -> str:
+    names = list(results[0].cpu)
+    lines = [
+        "| citizens | msg/s | errors | throttled | "
+        + " | ".join(f"{k} p50 / p95 / p99 ms" for k in MIX)
+        + " | "
+        + " | ".join(f"CPU {n}" for n in names)
+        + " | "
+        + " | ".join(f"RSS {n} MB" for n in names)
+        + " | RSS total MB |",
+        "|---" * (4 + len(MIX) + 2 * len(names) + 1) + "|",
+    ]
+    for r in results:
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for s in r.samples:
+            if s.outcome == "ok":
+                by_kind[s.kind].append(s.millis)
+        cells = [
+            f"{statistics.median(v):.0f} / {percentile(v, 0.95):.0f} / {percentile(v, 0.99):.0f}" if v else "-"
+            for v in (by_kind.get(k, []) for k in MIX)
+        ]
+        errors = sum(1 for s in r.samples if s.outcome == "error")
+        throttled = sum(1 for s in r.samples if s.outcome == "throttled")
+        lines.append(
+            f"| {r.concurrency} | {r.throughput:.1f} | {errors} | {throttled} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(f"{r.cpu[n]:.0%}" for n in names)
+            + " | "
+            + " | ".join(f"{r.peak_rss.get(n, 0):.0f}" for n in names)
+            + f" | {sum(r.peak_rss.values()):.0f} |"
+        )
+    best = max(results, key=lambda r: r.throughput)
+    lines.append(
+        f"\nSaturation: throughput peaks at {best.throughput:.1f} msg/s with {best.concurrency} citizens; "
+        f"busiest process there: {max(best.cpu, key=best.cpu.__getitem__)} ({max(best.cpu.values()):.0%} of a core)."
+    )
+    return "\n".join(lines)
+
+
+def load_questions(limit: int | None = None) -> list[str]:
+    rows = [json.loads(line) for line in (ROOT / "knowledge_base" / "eval" / "dev.jsonl").read_text().splitlines()]
+    answerable = [r["question"] for r in rows if r.get("expected")]
+    return answerable[:limit] if limit else answerable
+
+
+async def measure(url: str, pids: dict[str, int], levels: list[int], seconds: float, cases: int) -> str:
+    people = Citizens(load_questions(), await open_cases(url, cases))
+    meter = ProcessMeter(pids)
+    results = [await run_level(url, people, level, seconds, meter) for level in levels]
+    return report(results)
+
+
+@contextmanager
+def own_stack(config: Path, index_dir: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """The whole stack on free ports with embedded defaults and the shipped index (built if needed)."""
+    import subprocess
+
+    from launcher.stack import APP_PY, Ports, Stack
+    from launcher.train import ensure_model
+
+    build_env = {**os.environ, "VENTANILLA_KB_INDEX_DIR": str(index_dir)}
+    subprocess.run(
+        [str(APP_PY), "-m", "knowledge_base.cli", "build", "--if-changed"], cwd=ROOT, env=build_env, check=True
+    )
+    shipped = config == ROOT / "config.yml"
+    model = ensure_model(
+        config, ROOT / ("models" if shipped else "var/test-models"), "ventanilla" if shipped else "test"
+    )
+    env = {
+        "VENTANILLA_KB_INDEX_DIR": str(index_dir),
+        "VENTANILLA_RATE_LIMIT_SENDER": "1000/10",
+        "VENTANILLA_RATE_LIMIT_GLOBAL": "100000/1",
+    }
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(model=model, var_dir=Path(tmp), ports=Ports.free(), with_web=False, extra_env=env) as stack,
+    ):
+        yield stack.rasa_url, {p.name: p.popen.pid for p in stack.processes}
+
+
+def parse_pids(text: str) -> dict[str, int]:
+    return {name: int(pid) for name, pid in (item.split("=", 1) for item in text.split(",") if item)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running Rasa server; default: start one")
+    parser.add_argument("--pids", default="", help="with --url: name=pid,... of the processes to measure")
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 5, 20, 50, 100])
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per level")
+    parser.add_argument("--cases", type=int, default=5, help="cases opened first, for the status scenario")
+    parser.add_argument("--config", default=str(ROOT / "config.yml"), help="Rasa config whose model to use")
+    parser.add_argument("--index", default=str(ROOT / "var" / "kb_index"), help="index directory of the own stack")
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
+    if args.url:
+        print(asyncio.run(measure(args.url, parse_pids(args.pids), args.levels, args.seconds, args.cases)))
+        return
+    with own_stack(Path(args.config).resolve(), Path(args.index)) as (url, pids):
+        print(asyncio.run(measure(url, pids, args.levels, args.seconds, args.cases)))
+
+
+if __name__ == "__main__":
+    main()
