@@ -230,3 +230,43 @@ def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(
         receiver.fail_next = 0
     time.sleep(2)
     assert len(notification_messages(receiver, citizen, code)) == 1
+
+
+def test_a_case_officer_changes_a_status_in_the_console_and_the_citizen_is_told(
+    notify_stack: Any, receiver: RecordingServer
+) -> None:
+    """Issue 16's acceptance: the console (not the JSON API) moves the case; only a case officer may."""
+    from backend.accounts.roles import Role
+    from tests.console.http_console import HttpConsole, create_account
+
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    code = open_case(citizen)
+    suffix = uuid.uuid4().hex[:6]
+    create_account(notify_stack.var_dir, f"oficial{suffix}", frozenset({Role.CASE_OFFICER}))
+    create_account(notify_stack.var_dir, f"agente{suffix}", frozenset({Role.AGENT, Role.EDITOR}))
+
+    outsider = HttpConsole(notify_stack.backend_url)
+    officer = HttpConsole(notify_stack.backend_url)
+    try:
+        outsider.login(f"agente{suffix}")
+        outsider.get("/console")
+        refused = outsider.post(f"/console/cases/{code}/status", {"status": "en_revision", "note": "No me toca"})
+        assert refused.status_code == 403
+
+        officer.login(f"oficial{suffix}")
+        page = officer.get(f"/console/cases/{code}")
+        assert page.status_code == 200 and "Ana María Pérez" in page.text
+        done = officer.post(
+            f"/console/cases/{code}/status", {"status": "en_revision", "note": "Documentación completa"}
+        )
+        assert done.status_code == 303, done.text[:500]
+    finally:
+        outsider.close()
+        officer.close()
+
+    wait_for(lambda: notification_messages(receiver, citizen, code), 60, "the notification")
+    time.sleep(1.5)
+    [message] = notification_messages(receiver, citizen, code)
+    assert "en revisión" in message["text"] and message["recipient_id"] == citizen.sender
+    [row] = notifications_of(notify_stack, code)
+    assert row["state"] == "delivered"

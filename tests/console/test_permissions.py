@@ -36,6 +36,7 @@ SAMPLES = {
     "number": "1",
     "fmt": "csv",
     "code": "EXP-2026-000001",
+    "handoff_id": "999999",
 }
 # Bodies that keep the shared app usable while the matrix runs (e.g. "enable", not "disable").
 FORMS: dict[tuple[str, str], dict[str, Any]] = {
