@@ -37,6 +37,9 @@ PAGES = [
     "/console/users/todo",
     "/console/audit",
     "/console/account",
+    "/console/cases",
+    "/console/cases?overdue=1&sort=status",
+    "/console/handoffs",
 ]
 
 
