@@ -89,8 +89,6 @@ class HandoffRequest(Base):
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
     summary: Mapped[str] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The channel user id, only while the request is open: the console reaches the
-    # citizen's conversation in Rasa with it. Cleared when the request is closed; never logged.
-    sender_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The agent who took the conversation in the console, and when (live chat).
     taken_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     taken_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -163,7 +163,6 @@ class InteractionStore:
                     during_office_hours=during_office_hours,
                     channel=channel[:40],
                     sender_hash=self._sender(sender_id),
-                    sender_id=sender_id[:255],
                     summary=self._redact(summary, MAX_SUMMARY),
                 )
             )
@@ -190,7 +189,6 @@ class InteractionStore:
             if request is None:
                 return False
             request.state = HandoffState.CLOSED
-            request.sender_id = None
             request.updated_at = _now()
             return True
 

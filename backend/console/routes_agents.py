@@ -5,6 +5,8 @@ the messages (``backend.livechat.rasa_api``): the bot is paused while an agent h
 the conversation, the agent's messages go out through the citizen's own channel, and
 the conversation panel polls the tracker every second (htmx ``every 1s``) so the
 citizen's replies show up without reloading. Handing back resumes the bot, which says so.
+The request keeps only a keyed hash of the citizen's channel id; ``livechat.senders``
+finds the conversation in Rasa's tracker store.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from backend.deps import AppState
 from backend.interaction_models import HandoffRequest, HandoffState
 from backend.livechat import handoffs
 from backend.livechat.rasa_api import RasaConversations, RasaUnavailable
+from backend.livechat.senders import SenderFinder
 from backend.livechat.transcript import turns
 
 router = APIRouter()
@@ -44,6 +47,26 @@ def rasa(state: ConsoleState) -> RasaConversations:
 
 
 Rasa = Annotated[RasaConversations, Depends(rasa)]
+NOT_FOUND_IN_RASA = (
+    "No encontramos esta conversación en el asistente: puede haberse borrado por antigüedad. "
+    "Si la persona dejó un contacto en su mensaje, respóndale por ese medio."
+)
+
+
+def sender_finder(request: Request, state: ConsoleState) -> SenderFinder:
+    """One finder per app (it remembers what it found), made on first use."""
+    finder = getattr(request.app.state, "livechat_senders", None)
+    if finder is None:
+        finder = SenderFinder(state.settings.effective_tracker_url, state.settings.case_hash_key)
+        request.app.state.livechat_senders = finder
+    return finder
+
+
+Senders = Annotated[SenderFinder, Depends(sender_finder)]
+
+
+def _sender(senders: SenderFinder, row: HandoffRequest) -> str | None:
+    return senders.find(row.sender_hash, since=row.created_at)
 
 
 def _get_or_404(db: Session, handoff_id: int) -> HandoffRequest:
@@ -65,6 +88,7 @@ def _conversation(
     state: AppState,
     db: Session,
     rasa_api: RasaConversations,
+    senders: SenderFinder,
     agent: StaffUser,
     row: HandoffRequest,
     *,
@@ -75,10 +99,11 @@ def _conversation(
 ) -> Response:
     mine = row.state == HandoffState.TAKEN and row.taken_by == agent.username
     shown, rasa_error = [], ""
-    if row.sender_id:
+    sender = _sender(senders, row) if row.state != HandoffState.CLOSED else None
+    if sender:
         try:
             shown = turns(
-                rasa_api.events(row.sender_id),
+                rasa_api.events(sender),
                 taken_at=row.taken_at if mine else None,
                 case_code_prefix=state.settings.case_code_prefix,
             )
@@ -95,41 +120,63 @@ def _conversation(
 
 @router.get("/console/handoffs/{handoff_id}", response_class=HTMLResponse)
 def conversation(
-    handoff_id: HandoffId, request: Request, state: ConsoleState, db: ConsoleDb, rasa_api: Rasa, agent: Agent
+    handoff_id: HandoffId,
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    rasa_api: Rasa,
+    senders: Senders,
+    agent: Agent,
 ) -> Response:
-    return _conversation(request, state, db, rasa_api, agent, _get_or_404(db, handoff_id))
+    return _conversation(request, state, db, rasa_api, senders, agent, _get_or_404(db, handoff_id))
 
 
 @router.get("/console/handoffs/{handoff_id}/turns", response_class=HTMLResponse)
 def conversation_turns(
-    handoff_id: HandoffId, request: Request, state: ConsoleState, db: ConsoleDb, rasa_api: Rasa, agent: Agent
+    handoff_id: HandoffId,
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    rasa_api: Rasa,
+    senders: Senders,
+    agent: Agent,
 ) -> Response:
     """The messages panel alone: what the page polls every second."""
     row = _get_or_404(db, handoff_id)
-    return _conversation(request, state, db, rasa_api, agent, row, template="_handoff_turns.html")
+    return _conversation(request, state, db, rasa_api, senders, agent, row, template="_handoff_turns.html")
 
 
 @router.post("/console/handoffs/{handoff_id}/take", response_class=HTMLResponse)
 def take(
-    handoff_id: HandoffId, request: Request, state: ConsoleState, db: ConsoleDb, rasa_api: Rasa, agent: Agent
+    handoff_id: HandoffId,
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    rasa_api: Rasa,
+    senders: Senders,
+    agent: Agent,
 ) -> Response:
     """Takes the conversation (first agent wins, in SQL), then pauses the bot for it."""
-    _get_or_404(db, handoff_id)
+    sender_id = _sender(senders, _get_or_404(db, handoff_id))
+    if sender_id is None:
+        row = _get_or_404(db, handoff_id)
+        return _conversation(
+            request, state, db, rasa_api, senders, agent, row, error=NOT_FOUND_IN_RASA, status_code=409
+        )
     try:
-        row = handoffs.take(db, handoff_id=handoff_id, agent=agent.username)
-        sender_id = row.sender_id or ""
+        handoffs.take(db, handoff_id=handoff_id, agent=agent.username)
         rasa_api.pause(sender_id)  # already paused in office hours; a left message was not
     except handoffs.AlreadyTaken as lost:
         db.rollback()
         who = f" ({lost.taken_by})" if lost.taken_by else ""
         error = f"Otra persona del equipo{who} ya tomó esta conversación, o se cerró."
         return _conversation(
-            request, state, db, rasa_api, agent, _get_or_404(db, handoff_id), error=error, status_code=409
+            request, state, db, rasa_api, senders, agent, _get_or_404(db, handoff_id), error=error, status_code=409
         )
     except RasaUnavailable:
         db.rollback()  # nobody has it: the take is undone with the failed pause
         row = _get_or_404(db, handoff_id)
-        return _conversation(request, state, db, rasa_api, agent, row, error=RASA_DOWN, status_code=503)
+        return _conversation(request, state, db, rasa_api, senders, agent, row, error=RASA_DOWN, status_code=503)
     db.commit()
     return redirect(f"/console/handoffs/{handoff_id}")
 
@@ -141,6 +188,7 @@ def send(
     state: ConsoleState,
     db: ConsoleDb,
     rasa_api: Rasa,
+    senders: Senders,
     agent: Agent,
     text: Annotated[str, Form(max_length=MAX_MESSAGE * 2)] = "",
 ) -> Response:
@@ -157,7 +205,7 @@ def send(
         error = "Escriba el mensaje." if not clean else f"El mensaje tiene más de {MAX_MESSAGE} caracteres."
     else:
         try:
-            rasa_api.say(row.sender_id or "", row.channel, clean, agent=agent.username)
+            rasa_api.say(_sender(senders, row) or "", row.channel, clean, agent=agent.username)
         except RasaUnavailable:
             error = RASA_DOWN
         else:
@@ -168,13 +216,28 @@ def send(
     # htmx swaps only 2xx answers: an error comes back as 200 with the message in the panel.
     status_code = 200 if htmx or not error else (503 if error == RASA_DOWN else 422)
     return _conversation(
-        request, state, db, rasa_api, agent, row, error=error, draft=text if error else "", status_code=status_code
+        request,
+        state,
+        db,
+        rasa_api,
+        senders,
+        agent,
+        row,
+        error=error,
+        draft=text if error else "",
+        status_code=status_code,
     )
 
 
 @router.post("/console/handoffs/{handoff_id}/release", response_class=HTMLResponse)
 def release(
-    handoff_id: HandoffId, request: Request, state: ConsoleState, db: ConsoleDb, rasa_api: Rasa, agent: Agent
+    handoff_id: HandoffId,
+    request: Request,
+    state: ConsoleState,
+    db: ConsoleDb,
+    rasa_api: Rasa,
+    senders: Senders,
+    agent: Agent,
 ) -> Response:
     """Gives the conversation back: the bot tells the citizen and resumes; the channel id is forgotten."""
     _get_or_404(db, handoff_id)
@@ -183,9 +246,9 @@ def release(
     except handoffs.NotYours:
         raise HTTPException(409, detail="Solo quien tomó la conversación puede devolverla al asistente.") from None
     try:
-        rasa_api.resume(row.sender_id or "", row.channel, HANDED_BACK)
+        rasa_api.resume(_sender(senders, row) or "", row.channel, HANDED_BACK)
     except RasaUnavailable:
-        return _conversation(request, state, db, rasa_api, agent, row, error=RASA_DOWN, status_code=503)
+        return _conversation(request, state, db, rasa_api, senders, agent, row, error=RASA_DOWN, status_code=503)
     handoffs.release(db, row=row, agent=agent.username)
     db.commit()
     return redirect("/console/handoffs?done=handed_back")

@@ -80,7 +80,6 @@ def take(session: Session, *, handoff_id: int, agent: str) -> HandoffRequest:
             HandoffRequest.id == handoff_id,
             HandoffRequest.state.in_(OPEN_STATES),
             HandoffRequest.taken_by.is_(None),
-            HandoffRequest.sender_id.is_not(None),
         )
         .values(state=HandoffState.TAKEN, taken_by=agent, taken_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -106,9 +105,8 @@ def record_message(session: Session, *, row: HandoffRequest, agent: str, text: s
 
 
 def release(session: Session, *, row: HandoffRequest, agent: str) -> None:
-    """Closes the request and forgets the channel id: the bot has the conversation again."""
+    """Closes the request: the bot has the conversation again."""
     row.state = HandoffState.CLOSED
-    row.sender_id = None
     row.updated_at = datetime.now(timezone.utc)
     audit.record(session, actor=agent, action="handoff.handed_back", handoff_id=row.id)
 

@@ -77,7 +77,6 @@ def _seed_case_and_handoff(app: Any) -> None:
                 channel="telegram",
                 sender_hash="h" * 64,
                 summary="Motivo: el ciudadano pidió hablar con una persona",
-                sender_id="tg-1",
             )
         )
         db.commit()

@@ -17,18 +17,20 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from backend.accounts.roles import Role
 from backend.api import create_app
 from backend.console.routes_agents import HANDED_BACK, rasa
 from backend.interaction_models import HandoffRequest, HandoffState
+from backend.interactions import interaction_sender_hash
 from backend.livechat import handoffs
 from backend.livechat.rasa_api import AGENT_MARK, RasaUnavailable
 from backend.models import AuditEvent
 from backend.scratch_schema import scratch_schema
 from tests.console.conftest import ConsoleClient, console_settings, seed
 
+KEY = "test-hash-key-0123456789abcdef0123456789"  # tests.console.conftest.console_settings' case_hash_key
 USERS = {
     "agus": frozenset({Role.AGENT}),
     "alba": frozenset({Role.AGENT}),
@@ -97,7 +99,9 @@ def app(request: pytest.FixtureRequest, fake: FakeRasa, tmp_path_factory: pytest
         yield from _app(console_settings(var_dir, database_url=url), fake)
 
 
-def add_handoff(app: FastAPI, *, state: str = HandoffState.WAITING_AGENT, channel: str = "telegram") -> tuple[int, str]:
+def add_handoff(
+    app: FastAPI, *, state: str = HandoffState.WAITING_AGENT, channel: str = "telegram", in_tracker: bool = True
+) -> tuple[int, str]:
     sender = f"tg-{uuid.uuid4().hex[:10]}"
     now = datetime.now(timezone.utc)
     with app.state.ventanilla.sessions() as db:
@@ -108,13 +112,35 @@ def add_handoff(app: FastAPI, *, state: str = HandoffState.WAITING_AGENT, channe
             state=state,
             during_office_hours=state == HandoffState.WAITING_AGENT,
             channel=channel,
-            sender_hash="h" * 64,
+            sender_hash=interaction_sender_hash(KEY, sender),
             summary="Motivo: el ciudadano pidió hablar con una persona\nÚltimos mensajes del ciudadano:\n- hola",
-            sender_id=sender,
         )
         db.add(row)
         db.commit()
-        return row.id, sender
+        handoff_id = row.id
+    if in_tracker:
+        tracker_event(app, sender)
+    return handoff_id, sender
+
+
+def tracker_event(app: FastAPI, sender: str) -> None:
+    """A row in Rasa's SQL tracker store (its ``events`` table), as Rasa writes it."""
+    engine = create_engine(app.state.ventanilla.settings.effective_tracker_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                    "action_name VARCHAR(255), data TEXT)"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, '{}')"),
+                {"s": sender, "t": time.time()},
+            )
+    finally:
+        engine.dispose()
 
 
 def client(app: FastAPI, username: str) -> ConsoleClient:
@@ -161,7 +187,7 @@ def test_an_agent_takes_talks_and_hands_back(app: FastAPI, fake: FakeRasa) -> No
     assert fake.sent[-1] == (sender, "telegram", HANDED_BACK) and sender not in fake.paused
     with app.state.ventanilla.sessions() as db:
         row = db.get(HandoffRequest, handoff_id)
-        assert row is not None and row.state == HandoffState.CLOSED and row.sender_id is None
+        assert row is not None and row.state == HandoffState.CLOSED
         actions = [
             e.action
             for e in db.scalars(select(AuditEvent).where(AuditEvent.action.like("handoff.%")))
@@ -225,5 +251,14 @@ def test_only_agents_reach_the_live_chat(app: FastAPI) -> None:
     for url in ("/console/handoffs", f"/console/handoffs/{handoff_id}", f"/console/handoffs/{handoff_id}/turns"):
         assert other.get(url).status_code == 403, url
     assert other.post(f"/console/handoffs/{handoff_id}/take").status_code == 403
+    with app.state.ventanilla.sessions() as db:
+        assert db.get(HandoffRequest, handoff_id).taken_by is None  # type: ignore[union-attr]
+
+
+def test_a_request_whose_conversation_is_gone_cannot_be_taken(app: FastAPI) -> None:
+    """Retention may have deleted the conversation from Rasa's store: say so, take nothing."""
+    handoff_id, _ = add_handoff(app, in_tracker=False)
+    refused = client(app, "agus").post(f"/console/handoffs/{handoff_id}/take")
+    assert refused.status_code == 409 and "No encontramos esta conversación" in refused.text
     with app.state.ventanilla.sessions() as db:
         assert db.get(HandoffRequest, handoff_id).taken_by is None  # type: ignore[union-attr]

@@ -1,8 +1,5 @@
 """Case work and live agents in the console: case assignees; who took a handoff request.
 
-``handoff_requests.sender_id`` is the channel user id, kept only while a request is
-open: the console needs it to reach the citizen's conversation in Rasa.
-
 Revision ID: 0007_casework
 Revises: 0005_verification_attempts
 Create Date: 2026-12-02
@@ -28,7 +25,6 @@ def upgrade() -> None:
         batch.add_column(sa.Column("assignee", sa.String(length=120), nullable=True))
         batch.create_index(batch.f("ix_cases_assignee"), ["assignee"], unique=False)
     with op.batch_alter_table("handoff_requests") as batch:
-        batch.add_column(sa.Column("sender_id", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("taken_by", sa.String(length=80), nullable=True))
         batch.add_column(sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -37,7 +33,6 @@ def downgrade() -> None:
     with op.batch_alter_table("handoff_requests") as batch:
         batch.drop_column("taken_at")
         batch.drop_column("taken_by")
-        batch.drop_column("sender_id")
     with op.batch_alter_table("cases") as batch:
         batch.drop_index(batch.f("ix_cases_assignee"))
         batch.drop_column("assignee")
