@@ -149,6 +149,29 @@ def add_note(session: Session, *, code: str, text: str, actor: str) -> CaseNote:
     return note
 
 
+class NotAssignable(ValueError):
+    """A closed or anonymized case is nobody's work any more."""
+
+
+def assign(session: Session, *, code: str, assignee: str | None, actor: str) -> Case:
+    """Gives the case to ``assignee`` (a staff username) or, with None, back to the queue."""
+    case = session.scalar(select(Case).where(Case.code == code).with_for_update())
+    if case is None:
+        raise CaseNotFound(code)
+    if assignee is not None and (case.status == Status.CERRADO.value or case.anonymized_at is not None):
+        raise NotAssignable(code)
+    previous = case.assignee
+    if previous == assignee:
+        return case
+    case.assignee = assignee
+    case.updated_at = datetime.now(timezone.utc)
+    session.flush()
+    audit.record(
+        session, actor=actor, action="case.assigned", case_id=case.id, from_assignee=previous, to_assignee=assignee
+    )
+    return case
+
+
 def record_view(session: Session, *, case: Case, actor: str) -> None:
     """Reading a case shows personal data; the audit log says who looked."""
     audit.record(session, actor=actor, action="case.viewed", case_id=case.id)

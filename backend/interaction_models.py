@@ -65,6 +65,7 @@ class HandoffState:
     WAITING_AGENT = "waiting_agent"  # during office hours: the bot is paused
     MESSAGE_LEFT = "message_left"  # outside office hours: the citizen left a message
     NO_MESSAGE = "no_message"  # outside office hours: the citizen did not leave one
+    TAKEN = "taken"  # an agent is talking with the citizen in the console
     CLOSED = "closed"
 
 
@@ -88,3 +89,6 @@ class HandoffRequest(Base):
     sender_hash: Mapped[str] = mapped_column(String(64), index=True)
     summary: Mapped[str] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The agent who took the conversation in the console, and when (live chat).
+    taken_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -93,6 +93,8 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     # Set when the personal data below was removed (erasure or retention).
     anonymized_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The staff username working the case (console "asignar"); None while unassigned.
+    assignee: Mapped[str | None] = mapped_column(String(120), index=True, nullable=True)
 
     # --- personal data (minimum the procedures need) ---
     full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -59,6 +59,8 @@ def notify_stack(
         "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
         "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
         "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
+        # People always at work: a request for a person is a live handoff (the agents' test).
+        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
     }
     with started_stack(test_model, kb_index_dir, var_dir, env) as stack:
         yield stack
@@ -230,3 +232,106 @@ def test_status_change_reaches_the_channel_once_even_if_it_answered_5xx_first(
         receiver.fail_next = 0
     time.sleep(2)
     assert len(notification_messages(receiver, citizen, code)) == 1
+
+
+def test_a_case_officer_changes_a_status_in_the_console_and_the_citizen_is_told(
+    notify_stack: Any, receiver: RecordingServer
+) -> None:
+    """Issue 16's acceptance: the console (not the JSON API) moves the case; only a case officer may."""
+    from backend.accounts.roles import Role
+    from tests.console.http_console import HttpConsole, create_account
+
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    code = open_case(citizen)
+    suffix = uuid.uuid4().hex[:6]
+    create_account(notify_stack.var_dir, f"oficial{suffix}", frozenset({Role.CASE_OFFICER}))
+    create_account(notify_stack.var_dir, f"agente{suffix}", frozenset({Role.AGENT, Role.EDITOR}))
+
+    outsider = HttpConsole(notify_stack.backend_url)
+    officer = HttpConsole(notify_stack.backend_url)
+    try:
+        outsider.login(f"agente{suffix}")
+        outsider.get("/console")
+        refused = outsider.post(f"/console/cases/{code}/status", {"status": "en_revision", "note": "No me toca"})
+        assert refused.status_code == 403
+
+        officer.login(f"oficial{suffix}")
+        page = officer.get(f"/console/cases/{code}")
+        assert page.status_code == 200 and "Ana María Pérez" in page.text
+        done = officer.post(
+            f"/console/cases/{code}/status", {"status": "en_revision", "note": "Documentación completa"}
+        )
+        assert done.status_code == 303, done.text[:500]
+    finally:
+        outsider.close()
+        officer.close()
+
+    wait_for(lambda: notification_messages(receiver, citizen, code), 60, "the notification")
+    time.sleep(1.5)
+    [message] = notification_messages(receiver, citizen, code)
+    assert "en revisión" in message["text"] and message["recipient_id"] == citizen.sender
+    [row] = notifications_of(notify_stack, code)
+    assert row["state"] == "delivered"
+
+
+def test_an_agent_takes_a_conversation_in_the_console_and_hands_it_back(
+    notify_stack: Any, receiver: RecordingServer
+) -> None:
+    """Issue 16's live agents on the real stack: Rasa pauses, relays both ways, resumes.
+
+    The citizen's channel is Rasa's callback channel (the receiver); the agent works in
+    the console over HTTP. Telegram/WhatsApp/widget use the same Rasa call with their
+    own output channel (not covered here).
+    """
+    from backend.accounts.roles import Role
+    from backend.console.routes_agents import HANDED_BACK
+    from tests.console.http_console import HttpConsole, create_account
+
+    citizen = CallbackCitizen(notify_stack.rasa_url, receiver)
+    asked = "\n".join(m.get("text", "") for m in citizen.say("quiero hablar con una persona"))
+    assert "Le comunico con una persona" in asked, asked
+    reference = re.search(r"ATN-[A-Z0-9]{6}", asked).group(0)  # type: ignore[union-attr]
+    assert citizen.say("hola? sigue ahí?") == []  # paused: the bot stays silent
+
+    suffix = uuid.uuid4().hex[:6]
+    create_account(notify_stack.var_dir, f"agente1{suffix}", frozenset({Role.AGENT}))
+    create_account(notify_stack.var_dir, f"agente2{suffix}", frozenset({Role.AGENT}))
+    agent, other = HttpConsole(notify_stack.backend_url), HttpConsole(notify_stack.backend_url)
+    try:
+        agent.login(f"agente1{suffix}")
+        other.login(f"agente2{suffix}")
+        inbox = agent.get("/console/handoffs").text
+        handoff_id = re.search(rf'href="/console/handoffs/(\d+)">Solicitud {reference}<', inbox).group(1)  # type: ignore[union-attr]
+        assert agent.post(f"/console/handoffs/{handoff_id}/take", {}).status_code == 303
+        other.get("/console/handoffs")
+        assert other.post(f"/console/handoffs/{handoff_id}/take", {}).status_code == 409
+
+        agent.get(f"/console/handoffs/{handoff_id}")
+        sent = agent.post(
+            f"/console/handoffs/{handoff_id}/messages", {"text": "Hola, soy del equipo. ¿En qué le ayudo?"}
+        )
+        assert sent.status_code == 303, sent.text[:500]
+        wait_for(
+            lambda: [m for m in _messages_for(receiver, citizen.sender) if "soy del equipo" in m.get("text", "")],
+            15,
+            "the agent's message on the citizen's channel",
+        )
+        assert citizen.say("necesito un turno para el pasaporte") == []  # still paused
+        wait_for(
+            lambda: "necesito un turno para el pasaporte" in agent.get(f"/console/handoffs/{handoff_id}/turns").text,
+            10,
+            "the citizen's reply in the console",
+        )
+
+        agent.get(f"/console/handoffs/{handoff_id}")
+        assert agent.post(f"/console/handoffs/{handoff_id}/release", {}).status_code == 303
+        wait_for(
+            lambda: [m for m in _messages_for(receiver, citizen.sender) if m.get("text") == HANDED_BACK],
+            15,
+            "the bot telling the citizen it is back",
+        )
+    finally:
+        agent.close()
+        other.close()
+    answer = "\n".join(m.get("text", "") for m in citizen.say("hola"))
+    assert "asistente virtual" in answer, answer  # the bot answers again

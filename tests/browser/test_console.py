@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,8 @@ from backend.accounts import service as accounts
 from backend.accounts.roles import Role
 from backend.content import service as content
 from backend.db import create_schema, make_engine
-from tests.browser.test_webchat import CHROMIUM, CHROMIUM_ARGS
+from launcher.webpage import make_server
+from tests.browser.test_webchat import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS, Widget
 from tests.conftest import IN_CI, RestChat, started_stack, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -58,7 +60,11 @@ def console_stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest
     create_schema(engine)
     with sessionmaker(engine, expire_on_commit=False)() as db:
         content.sync_from_files(db)
-        for username, name, role in (("edna", "Edna Editora", Role.EDITOR), ("ramon", "Ramón Revisor", Role.REVIEWER)):
+        for username, name, role in (
+            ("edna", "Edna Editora", Role.EDITOR),
+            ("ramon", "Ramón Revisor", Role.REVIEWER),
+            ("agustina", "Agustina Agente", Role.AGENT),
+        ):
             accounts.create_user(
                 db,
                 username=username,
@@ -70,7 +76,11 @@ def console_stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest
             )
         db.commit()
     engine.dispose()
-    env = {"VENTANILLA_CONSOLE_SECRET": "browser-test-console-secret-0123456789"}
+    env = {
+        "VENTANILLA_CONSOLE_SECRET": "browser-test-console-secret-0123456789",
+        # Always office hours: asking for a person is a live handoff (the live-agent test).
+        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
+    }
     # Rasa alone has needed more than 600 s to start while other developers' stacks ran here.
     with started_stack(test_model, index_dir, var_dir, env, timeout=1200) as running:
         yield running
@@ -199,3 +209,50 @@ def test_edit_review_publish_and_restore_reach_the_bot(console_stack: Any, chrom
 
     editor.close()
     reviewer.close()
+
+
+def test_a_citizen_in_the_widget_and_an_agent_in_the_console_talk_then_the_bot_resumes(
+    console_stack: Any, chromium: Any
+) -> None:
+    """Issue 16's live-agent acceptance: two browser contexts, the widget and the console."""
+    stack = console_stack
+    server = make_server(0, stack.rasa_url)  # the demo page with the widget, talking to this stack's Rasa
+    threading.Thread(target=server.serve_forever, name="widget-page", daemon=True).start()
+    citizen = chromium.new_context(viewport={"width": 1000, "height": 760}, locale="es-AR")
+    agent = Staff(chromium, stack)
+    try:
+        page = citizen.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        widget = Widget(page)
+        widget.launcher.click()
+        widget.ask("quiero hablar con una persona")
+        expect(widget.log).to_contain_text("Le comunico con una persona", timeout=REPLY_TIMEOUT_MS)
+        reference = re.search(r"ATN-[A-Z0-9]{6}", widget.log.inner_text()).group(0)  # type: ignore[union-attr]
+
+        agent.login_with_keyboard("agustina")
+        console = agent.page
+        console.get_by_role("link", name="Atención en vivo", exact=True).click()
+        console.get_by_role("button", name=f"Tomar la conversación {reference}").click()
+        expect(console.get_by_role("heading", level=1)).to_contain_text(reference)
+        console.get_by_label(re.compile("Su mensaje")).fill("Hola, soy Agustina del equipo. ¿En qué le ayudo?")
+        console.get_by_role("button", name="Enviar").click()
+        expect(widget.log).to_contain_text("soy Agustina del equipo")
+
+        bot_messages = page.locator(".vw-msg.vw-bot").count()
+        widget.ask("necesito un turno para renovar el pasaporte")
+        # No reload: the console's panel polls every second.
+        expect(console.locator("#turns")).to_contain_text("necesito un turno para renovar", timeout=10_000)
+        assert page.locator(".vw-msg.vw-bot").count() == bot_messages  # the bot stayed silent
+        console.get_by_role("button", name="Devolver al asistente").click()
+        expect(console.get_by_role("status")).to_contain_text("Conversación devuelta")
+        expect(widget.log).to_contain_text("vuelve a atender el asistente virtual")
+
+        before = page.locator(".vw-msg.vw-bot").count()
+        widget.ask("cuanto cuesta sacar el pasaporte por primera vez")
+        expect(page.locator(".vw-msg.vw-bot")).not_to_have_count(before, timeout=REPLY_TIMEOUT_MS)
+        expect(widget.log).to_contain_text("$", timeout=REPLY_TIMEOUT_MS)  # the bot answers the cost again
+    finally:
+        agent.close()
+        citizen.close()
+        server.shutdown()
+        server.server_close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from backend.accounts.roles import Role
+from backend.interaction_models import HandoffRequest
+from backend.models import Case, CaseStatusChange
 from tests.backend.conftest import ServedApp
 from tests.browser.test_webchat import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import IN_CI, ROOT
@@ -37,7 +40,46 @@ PAGES = [
     "/console/users/todo",
     "/console/audit",
     "/console/account",
+    "/console/cases",
+    "/console/cases?overdue=1&sort=status",
+    "/console/handoffs",
+    "/console/cases/EXP-2026-000123",
+    "/console/handoffs/1",  # Rasa is not running: the page says so in the conversation panel
 ]
+
+
+def _seed_case_and_handoff(app: Any) -> None:
+    """One overdue case with history and a waiting handoff request, for their pages."""
+    now = datetime.now(timezone.utc)
+    with app.state.ventanilla.sessions() as db:
+        case = Case(
+            code="EXP-2026-000123",
+            procedure_id="certificado-residencia",
+            status="en_revision",
+            channel="telegram",
+            idempotency_key="a11y-case",
+            created_at=now - timedelta(days=30),
+            updated_at=now - timedelta(days=20),
+            status_since=now - timedelta(days=20),
+            full_name="Ana María Pérez",
+            contact="ana.perez@correo.com",
+        )
+        db.add(case)
+        db.flush()
+        db.add(CaseStatusChange(case_id=case.id, changed_by="oscar", changed_at=now, to_status="en_revision", note="x"))
+        db.add(
+            HandoffRequest(
+                reference="ATN-A11Y01",
+                created_at=now,
+                updated_at=now,
+                state="waiting_agent",
+                during_office_hours=True,
+                channel="telegram",
+                sender_hash="h" * 64,
+                summary="Motivo: el ciudadano pidió hablar con una persona",
+            )
+        )
+        db.commit()
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +89,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    settings = console_settings(tmp_path_factory.mktemp("console-a11y"))
+    settings = console_settings(tmp_path_factory.mktemp("console-a11y"), rasa_url="http://127.0.0.1:9")
     with ServedApp(settings, run_dispatcher=False) as app:
         seed(app.server.config.app, {"todo": frozenset(Role)})  # every role: every page and button
+        _seed_case_and_handoff(app.server.config.app)
         yield app
 
 

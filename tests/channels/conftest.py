@@ -90,7 +90,12 @@ def channel_stack(
     fake_graph: FakeGraph,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Any]:
-    env = {"VENTANILLA_REDIS_URL": "", **channel_env(fake_telegram, fake_graph)}
+    # Always office hours: asking for a person is a live handoff (tests/channels/test_handoff_channels.py).
+    env = {
+        "VENTANILLA_REDIS_URL": "",
+        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
+        **channel_env(fake_telegram, fake_graph),
+    }
     marks = (fake_telegram.mark(), fake_graph.mark())
     with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("channel-stack-var"), env) as running:
         # Nothing may reach the platforms while starting up.

@@ -30,7 +30,14 @@ from backend.content.publishing import Publisher
 from knowledge_base.settings import SearchSettings
 from tests.console.conftest import ACCOUNTS, ConsoleClient
 
-SAMPLES = {"procedure_id": "carnet-vacunacion", "username": "edith", "number": "1", "fmt": "csv"}
+SAMPLES = {
+    "procedure_id": "carnet-vacunacion",
+    "username": "edith",
+    "number": "1",
+    "fmt": "csv",
+    "code": "EXP-2026-000001",
+    "handoff_id": "999999",
+}
 # Bodies that keep the shared app usable while the matrix runs (e.g. "enable", not "disable").
 FORMS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/console/users/{username}/active"): {"active": "1"},

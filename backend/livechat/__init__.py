@@ -1,0 +1,1 @@
+"""Live agents: the handoff inbox, taking a conversation, relaying messages through Rasa."""
