@@ -28,6 +28,7 @@ from tests.reliability.helpers import new_sender, say
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+
 def _case_in(stack: Any, document: str) -> str:
     repo = SqlCaseRepository(make_engine(f"sqlite:///{stack.var_dir / 'cases.db'}"), hash_key=DEV_CASE_HASH_KEY)
     tag = uuid.uuid4().hex
