@@ -67,12 +67,24 @@ def _make_repositories(settings: ActionSettings) -> tuple[CaseRepository, Intera
     )
 
 
+def warm_up(holder: IndexHolder) -> None:
+    """Loads the index and runs one real search before the server says it is ready.
+
+    The first search loads spaCy's lemmatizer tables and the embedder's query path
+    lazily: 4-8 s on a busy machine. Paid on a citizen's first question, that is more
+    than the action guard's deadline (connectors/action_guard.py), so the first
+    citizen after every start or restart got the technical-problem apology instead of
+    an answer. ``/health`` reports ready only after this has run.
+    """
+    holder.searcher().search("requisitos del trámite", top_k=1)
+
+
 def build_services(settings: ActionSettings | None = None) -> Services:
     from knowledge_base.embedders import make_embedder
 
     settings = settings or ActionSettings()
     holder = IndexHolder(settings.kb, make_embedder(settings.kb.embedder, settings.kb.model))
-    holder.searcher()  # fail at start-up, not on a citizen's first question
+    warm_up(holder)  # fail (and be slow) at start-up, not on a citizen's first question
     cases, interactions = _make_repositories(settings)
     return Services(settings, holder, cases, _procedure_titles(settings), interactions)
 

@@ -50,12 +50,20 @@ def remember(*texts: Any) -> None:
         for text in texts:
             if isinstance(text, str) and len(text.strip()) >= MIN_REMEMBERED:
                 value = text.strip()
-                # As written, and as JSON writes it with non-ASCII escaped (Rasa logs events as JSON).
-                for form in (value, json.dumps(value)[1:-1]):
+                for form in _written_forms(value):
                     _remembered.pop(form, None)
                     _remembered[form] = None
         while len(_remembered) > _MAX_REMEMBERED:
             _remembered.popitem(last=False)
+
+
+def _written_forms(value: str) -> tuple[str, ...]:
+    """``value`` as written, as JSON writes it (non-ASCII escaped: Rasa logs events as JSON),
+    and JSON-escaped twice: Rasa's DEBUG line for an action's events is JSON holding the
+    ``repr`` of a ``BotUttered`` whose data (the response's variables, such as the name in
+    the case summary) is JSON already, so "Rosalía" appears as ``Rosal\\\\u00eda`` (two backslashes)."""
+    once = json.dumps(value)[1:-1]
+    return (value, once, json.dumps(once)[1:-1])
 
 
 def remember_slots(slots: Any) -> None:
