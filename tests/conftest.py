@@ -117,6 +117,75 @@ def started_stack(
 
 
 @pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[Any]:
+    from tests.channels.fakes import FakeTelegram
+
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_graph() -> Iterator[Any]:
+    from tests.channels.fakes import FakeGraph
+
+    server = FakeGraph().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def callback_receiver() -> Iterator[Any]:
+    """Stands in for the platform behind Rasa's callback channel: records what the bot sends."""
+    from tests.backend.recorder import RecordingServer
+
+    server = RecordingServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def channel_stack(
+    test_model: Path,
+    kb_index_dir: Path,
+    fake_telegram: Any,
+    fake_graph: Any,
+    callback_receiver: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Any]:
+    """One stack for the channel and the notification tests (one start instead of two).
+
+    Telegram and WhatsApp point at the fake Bot API and Graph API servers, Rasa's callback
+    channel at ``callback_receiver``; the action server opens cases through the backend's
+    internal API (``HttpCaseRepository``; the session ``stack`` covers the SQL one); the
+    dispatcher polls fast; people are always at work, so asking for a person is a live
+    handoff (the agents' tests).
+    """
+    from tests.backend.conftest import STAFF_TOKENS
+    from tests.channels.conftest import channel_env
+
+    var_dir = tmp_path_factory.mktemp("channel-stack-var")
+    env = {
+        "VENTANILLA_REDIS_URL": "",
+        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
+        **channel_env(fake_telegram, fake_graph),
+        "VENTANILLA_CALLBACK_URL": f"{callback_receiver.url}/bot",
+        "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
+        "VENTANILLA_CASE_REPOSITORY": "http",
+        "VENTANILLA_CASE_SERVICE_TOKEN": "e2e-service-token-0123456789abcdef012345",
+        "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
+        "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
+        "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
+        "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
+    }
+    marks = (fake_telegram.mark(), fake_graph.mark())
+    with started_stack(test_model, kb_index_dir, var_dir, env) as running:
+        # Nothing may reach the platforms while starting up.
+        assert fake_telegram.since(marks[0]) == [] and fake_graph.since(marks[1]) == []
+        yield running
+
+
+@pytest.fixture(scope="session")
 def stack(test_model: Path, kb_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The whole system, with the demo page, and a scratch var/ directory."""
     with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("stack-var"), with_web=True) as running:

@@ -7,8 +7,9 @@ receiving server in this test. The citizen opens a case by talking to the callba
 webhook; an officer changes its status through the staff API; the receiver must get
 the notification exactly once, also when it was down for the first attempts.
 
-One extra stack, module-scoped, for all the tests here. Its action server uses the
-HTTP case repository (VENTANILLA_CASE_REPOSITORY=http), the session stack the SQL one.
+The stack is the session's ``channel_stack`` (tests/conftest.py), shared with the channel
+tests: its action server uses the HTTP case repository (VENTANILLA_CASE_REPOSITORY=http),
+the session ``stack`` the SQL one.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ import re
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.backend.conftest import ADMIN_TOKEN, OFFICER_TOKEN, STAFF_TOKENS
+from tests.backend.conftest import ADMIN_TOKEN, OFFICER_TOKEN
 from tests.backend.recorder import RecordingServer
-from tests.conftest import started_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,36 +36,14 @@ OFFICER = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[RecordingServer]:
-    server = RecordingServer().start()
-    yield server
-    server.stop()
+@pytest.fixture
+def receiver(callback_receiver: RecordingServer) -> RecordingServer:
+    return callback_receiver
 
 
-@pytest.fixture(scope="module")
-def notify_stack(
-    test_model: Path, kb_index_dir: Path, receiver: RecordingServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    var_dir = tmp_path_factory.mktemp("notify-stack")
-    env = {
-        "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
-        "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
-        # The action server opens cases through the backend's internal API here
-        # (HttpCaseRepository), so this stack also covers that path end to end.
-        "VENTANILLA_CASE_REPOSITORY": "http",
-        "VENTANILLA_CASE_SERVICE_TOKEN": "e2e-service-token-0123456789abcdef012345",
-        "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
-        "VENTANILLA_NOTIFY_BACKOFF_BASE_SECONDS": "0.5",
-        "VENTANILLA_NOTIFY_BACKOFF_MAX_SECONDS": "2",
-        "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
-        # People always at work: a request for a person is a live handoff (the agents' test).
-        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
-    }
-    with started_stack(test_model, kb_index_dir, var_dir, env) as stack:
-        yield stack
-    backend_log = (var_dir / "logs" / "backend.log").read_text(errors="replace")
-    assert "callback-citizen-" not in backend_log  # channel user ids are never logged
+@pytest.fixture
+def notify_stack(channel_stack: Any) -> Any:
+    return channel_stack
 
 
 def _messages_for(receiver: RecordingServer, sender: str) -> list[dict[str, Any]]:
@@ -335,3 +313,9 @@ def test_an_agent_takes_a_conversation_in_the_console_and_hands_it_back(
         other.close()
     answer = "\n".join(m.get("text", "") for m in citizen.say("hola"))
     assert "asistente virtual" in answer, answer  # the bot answers again
+
+
+def test_channel_user_ids_are_never_logged(notify_stack: Any) -> None:
+    """Runs last in this module: every callback citizen above has talked to the bot by now."""
+    backend_log = (Path(notify_stack.var_dir) / "logs" / "backend.log").read_text(errors="replace")
+    assert "callback-citizen-" not in backend_log

@@ -1,8 +1,7 @@
-"""One Ventanilla stack with the Telegram and WhatsApp channels pointed at fake APIs.
+"""Talking to the channel stack: Telegram updates and WhatsApp messages, signed and sent.
 
-The stack is started exactly as ``make run`` starts it (launcher.stack.Stack renders the
-credentials from the environment), with the channel settings aimed at fake Bot API
-and Graph API servers on localhost. It is started once for all channel tests.
+The stack itself (``channel_stack``, with the fake Bot API and Graph API servers) is a
+session fixture of tests/conftest.py: the notification tests share it, so it starts once.
 """
 
 from __future__ import annotations
@@ -14,15 +13,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from connectors.whatsapp.webhook import sign
 from tests.channels.fakes import FakeGraph, FakeTelegram
-from tests.conftest import started_stack
 
 TELEGRAM_TOKEN = "123456:TEST-token_for-tests"
 TELEGRAM_SECRET = "test-webhook-secret_123"
@@ -53,20 +48,6 @@ def new_wa_id() -> str:
     return f"549{random.randrange(10**9, 10**10)}"
 
 
-@pytest.fixture(scope="session")
-def fake_telegram() -> Iterator[FakeTelegram]:
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def fake_graph() -> Iterator[FakeGraph]:
-    server = FakeGraph().start()
-    yield server
-    server.stop()
-
-
 def channel_env(fake_telegram: FakeTelegram, fake_graph: FakeGraph) -> dict[str, str]:
     return {
         "VENTANILLA_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
@@ -80,27 +61,6 @@ def channel_env(fake_telegram: FakeTelegram, fake_graph: FakeGraph) -> dict[str,
         "VENTANILLA_WHATSAPP_TEMPLATE_NAME": WA_TEMPLATE,
         "VENTANILLA_WHATSAPP_TEMPLATE_LANGUAGE": "es",
     }
-
-
-@pytest.fixture(scope="session")
-def channel_stack(
-    test_model: Path,
-    kb_index_dir: Path,
-    fake_telegram: FakeTelegram,
-    fake_graph: FakeGraph,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Any]:
-    # Always office hours: asking for a person is a live handoff (tests/channels/test_handoff_channels.py).
-    env = {
-        "VENTANILLA_REDIS_URL": "",
-        "VENTANILLA_OFFICE_HOURS": "mon-sun 00:00-24:00",
-        **channel_env(fake_telegram, fake_graph),
-    }
-    marks = (fake_telegram.mark(), fake_graph.mark())
-    with started_stack(test_model, kb_index_dir, tmp_path_factory.mktemp("channel-stack-var"), env) as running:
-        # Nothing may reach the platforms while starting up.
-        assert fake_telegram.since(marks[0]) == [] and fake_graph.since(marks[1]) == []
-        yield running
 
 
 # --- talking to the stack ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.channels.conftest import channel_env, fake_graph, fake_telegram  # noqa: F401 - fixtures
+from tests.channels.conftest import channel_env
 from tests.channels.fakes import FakeGraph, FakeTelegram
 from tests.conftest import POSTGRES_URL, require_service, started_stack
 from tests.reliability.faults import TcpCutter
@@ -55,8 +55,8 @@ def direct_case_db_url(name: str) -> str:
 def fault_stack(
     test_model: Path,
     kb_index_dir: Path,
-    fake_telegram: FakeTelegram,  # noqa: F811
-    fake_graph: FakeGraph,  # noqa: F811
+    fake_telegram: FakeTelegram,
+    fake_graph: FakeGraph,
     case_database: str,
     db_cutter: TcpCutter,
     tmp_path_factory: pytest.TempPathFactory,
