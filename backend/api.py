@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import api_interactions, api_internal, api_staff
+from backend.analytics.wiring import embedded_drain
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.console.app import install as install_console
@@ -109,7 +110,8 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         if not len(state.staff):
             logger.warning("VENTANILLA_STAFF_TOKENS is empty: the staff API refuses every request")
         try:
-            yield
+            async with embedded_drain(state.sessions):
+                yield
         finally:
             if dispatcher and task:
                 dispatcher.stop()

@@ -1,0 +1,115 @@
+"""Issue 17, end to end on the real stack: scripted conversations -> exact dashboard figures.
+
+Events go the embedded way (Rasa's SQL event broker -> the backend's drain -> the analytics
+tables). The session stack is shared with other tests, so the figures asserted are the
+difference between a snapshot before and one after these conversations, each taken once
+the drain has emptied Rasa's event table.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from backend.analytics.queries import Figures, figures
+from backend.db import make_engine
+from tests.conftest import RestChat, customs, texts
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
+DOCUMENT = "31222333"
+
+
+def wait_drained(stack: Any, timeout: float = 60.0) -> None:
+    """Until Rasa's event table is empty twice in a row (the backend drains every second)."""
+    events_db = Path(stack.var_dir) / "rasa_events.db"
+    deadline, empty_once = time.monotonic() + timeout, False
+    while time.monotonic() < deadline:
+        with sqlite3.connect(events_db) as db:
+            waiting = db.execute("SELECT count(*) FROM events").fetchone()[0]
+        if waiting == 0 and empty_once:
+            return
+        empty_once = waiting == 0
+        time.sleep(1.0)
+    raise AssertionError(f"{waiting} raw events still waiting after {timeout} s")
+
+
+def snapshot(stack: Any) -> Figures:
+    wait_drained(stack)
+    engine = make_engine(f"sqlite:///{Path(stack.var_dir) / 'cases.db'}")
+    try:
+        today = datetime.now(UTC).date()
+        with sessionmaker(engine)() as session:
+            return figures(session, date(2000, 1, 1), today)
+    finally:
+        engine.dispose()
+
+
+def delta(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
+    return {
+        k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before) if after.get(k, 0) != before.get(k, 0)
+    }
+
+
+def test_scripted_conversations_give_exact_figures(stack: Any) -> None:
+    RestChat(stack.rasa_url).say("hola")  # Rasa's event file exists from the first conversation on
+    before = snapshot(stack)
+
+    answered = RestChat(stack.rasa_url)
+    chips = [c for c in customs(answered.say("que papeles necesito para sacar el pasaporte por primera vez"))]
+    assert any(c.get("type") == "kb_answer" for c in chips)
+    answered.say("/affirm")  # ¿Le sirvió? sí
+
+    abstained = RestChat(stack.rasa_url)
+    first = abstained.say("donde se tramita la visa para viajar a marte")
+    assert not [c for c in customs(first) if c.get("type") == "kb_answer"]
+
+    handed_off = RestChat(stack.rasa_url)
+    assert "persona" in texts(handed_off.say("quiero hablar con una persona")).lower()
+
+    case = RestChat(stack.rasa_url)
+    case.say("quiero iniciar un trámite")
+    case.say('/inform{"procedure": "certificado-residencia"}')
+    case.say("Ana María Pérez")
+    case.say(DOCUMENT)
+    case.say("ana.perez@correo.com")
+    case.say("/affirm")
+    assert CODE_RE.search(texts(case.say("/affirm")))
+
+    rated = RestChat(stack.rasa_url)
+    messages = rated.say("gracias, chau")
+    said = 1
+    if "¿Le puedo ayudar con algo más?" in texts(messages):
+        rated.say("no, gracias")
+        said += 1
+    rated.say('/feedback{"rating": "4"}')
+    said += 1
+
+    after = snapshot(stack)
+    totals = delta(after.totals, before.totals)
+    assert totals.get("conversations") == 5, totals
+    assert totals.get("messages_in") == 2 + 1 + 1 + 7 + said, totals
+    assert totals.get("answers") == 1 and totals.get("abstentions") == 1, totals
+    assert totals.get("handoffs") == 1 and totals.get("cases_opened") == 1, totals
+    assert totals.get("contained") == 3, totals  # answered, case, rated; not abstained, not handed off
+    assert totals.get("reply_count") == totals["messages_in"], totals  # every message got a reply
+    assert delta(dict(after.procedures), dict(before.procedures)) == {"pasaporte-emision": 1}
+    assert delta(after.helpful, before.helpful) == {True: 1}
+    assert delta(after.ratings, before.ratings) == {4: 1}
+
+    # Nothing personal reached the analytics tables.
+    with sqlite3.connect(Path(stack.var_dir) / "cases.db") as db:
+        dump = " ".join(
+            str(row)
+            for table in ("analytics_events", "analytics_conversations", "analytics_daily")
+            for row in db.execute(f"SELECT * FROM {table}")
+        )
+    for personal in (DOCUMENT, "Ana", "correo.com", answered.sender, case.sender):
+        assert personal not in dump
