@@ -74,6 +74,7 @@ def sql_broker(db: str) -> EventBroker:
 
 async def pika_broker(config: EndpointConfig, event_loop: AbstractEventLoop | None) -> EventBroker | None:
     """Rasa's RabbitMQ broker with one durable queue named by the environment."""
+    import rasa.shared.core.events  # noqa: F401 - PikaEventBroker._publish needs it loaded
     from rasa.core.brokers.pika import PikaEventBroker
 
     settings = config.kwargs

@@ -122,6 +122,7 @@ def _parse(body: bytes) -> dict[str, Any] | None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("pika").setLevel(logging.WARNING)
     consumer = Consumer(AnalyticsSettings())
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
