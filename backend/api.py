@@ -27,6 +27,7 @@ from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
 from backend.interactions import InteractionStore
+from backend.metrics import install as install_metrics
 from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
 from backend.workflow import InvalidTransition, UnknownStatus
@@ -130,6 +131,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.include_router(api_internal.router)
     app.include_router(api_interactions.router)
     install_console(app)  # the staff console at /console (sessions, not tokens)
+    install_metrics(app, engine)  # GET /metrics for Prometheus
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:
