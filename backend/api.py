@@ -111,7 +111,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         if not len(state.staff):
             logger.warning("VENTANILLA_STAFF_TOKENS is empty: the staff API refuses every request")
         try:
-            async with embedded_drain(state.sessions):
+            async with embedded_drain(state.sessions, settings):
                 yield
         finally:
             if dispatcher and task:

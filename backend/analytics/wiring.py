@@ -11,12 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.analytics.recorder import Recorder
 from backend.analytics.settings import AnalyticsSettings
 from backend.analytics.sql_drain import SqlDrain
+from backend.settings import StoreSettings
 
 
 @contextlib.asynccontextmanager
-async def embedded_drain(sessions: sessionmaker[Session]) -> AsyncIterator[SqlDrain | None]:
-    """Drains Rasa's SQL broker table while the backend runs (only with VENTANILLA_EVENT_BROKER=sql)."""
-    settings = AnalyticsSettings()
+async def embedded_drain(sessions: sessionmaker[Session], backend: StoreSettings) -> AsyncIterator[SqlDrain | None]:
+    """Drains Rasa's SQL broker table while the backend runs (only with VENTANILLA_EVENT_BROKER=sql).
+
+    The folder and the hash key are the backend's own (tests give the app its settings directly).
+    """
+    settings = AnalyticsSettings(var_dir=backend.var_dir, case_hash_key=backend.case_hash_key, env=backend.env)
     if settings.event_broker != "sql":
         yield None
         return
