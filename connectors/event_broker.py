@@ -5,9 +5,8 @@ endpoints.yml has no conditionals: this class picks Rasa's own broker from the
 environment and returns it, so the events still flow through Rasa's mechanism.
 
 - ``sql`` (the embedded default): Rasa's ``SQLEventBroker`` into a local SQLite file
-  (``VENTANILLA_EVENT_DB``), in WAL mode with normal syncing so a turn's handful of
-  inserts costs well under a millisecond each; the backend drains it
-  (backend/analytics/sql_drain.py).
+  (``VENTANILLA_EVENT_DB``), on a kept connection in WAL mode with normal syncing so a
+  turn's inserts cost about a millisecond; the backend drains it (backend/analytics/sql_drain.py).
 - ``pika`` (production): Rasa's ``PikaEventBroker`` to RabbitMQ: a durable queue
   (``VENTANILLA_RABBITMQ_QUEUE``) bound to Rasa's fanout exchange, persistent messages,
   unsent events kept and re-sent after a reconnection; the consumer
@@ -53,23 +52,43 @@ class VentanillaEventBroker(EventBroker):
 
 
 def sql_broker(db: str) -> EventBroker:
-    """Rasa's SQL broker on a SQLite file, switched to WAL (readers never block Rasa)."""
-    import sqlalchemy  # type: ignore[import-untyped]  # Rasa's 1.4, untyped
+    """Rasa's SQL broker on a SQLite file (its table, its class), publishing on a kept connection.
+
+    Rasa's own engine for a SQLite file opens a new connection and an ORM session for every
+    event (NullPool): about 20 ms per event on a busy machine, 150 ms per turn. The subclass
+    below writes the same rows through one sqlite3 connection per thread, in WAL mode with
+    normal syncing (a commit is not an fsync): well under a millisecond per event
+    (bench/analytics_turn_overhead.py). The backend's drain reads the file meanwhile.
+    """
+    import json
+    import sqlite3
+    import threading
+
     from rasa.core.brokers.sql import SQLEventBroker
 
+    class LocalSqlEventBroker(SQLEventBroker):
+        def __init__(self, path: str) -> None:
+            super().__init__(dialect="sqlite", db=path)  # creates the `events` table
+            self.engine.dispose()
+            self._path = path
+            self._local = threading.local()
+
+        def _connection(self) -> sqlite3.Connection:
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                self._local.conn = conn
+            return conn
+
+        def publish(self, event: dict[str, Any]) -> None:
+            self._connection().execute(
+                "INSERT INTO events (sender_id, data) VALUES (?, ?)", (event.get("sender_id"), json.dumps(event))
+            )
+
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    broker = SQLEventBroker(dialect="sqlite", db=db)
-
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    sqlalchemy.event.listen(broker.engine, "connect", _pragmas)
-    broker.engine.dispose()  # the connection create_all opened predates the pragmas
-    return broker
+    return LocalSqlEventBroker(db)
 
 
 async def pika_broker(config: EndpointConfig, event_loop: AbstractEventLoop | None) -> EventBroker | None:

@@ -1,8 +1,8 @@
-"""Publishes raw events (JSON lines on stdin) through Rasa's own Pika broker, as Rasa does.
+"""Publishes raw events (JSON lines on stdin) through the broker bot/endpoints.yml builds.
 
-Run with Rasa's interpreter (.venv-rasa, Python 3.10) by test_rabbitmq_consumer.py: the
-broker is the one bot/endpoints.yml builds (connectors.event_broker, kind ``pika``).
-Usage: python rasa_publish.py QUEUE < events.jsonl
+Run with Rasa's interpreter (.venv-rasa, Python 3.10) by the analytics tests:
+``python rasa_publish.py pika QUEUE < events.jsonl`` (RabbitMQ) or
+``python rasa_publish.py sql FILE < events.jsonl`` (the embedded SQLite table).
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from rasa.utils.endpoints import EndpointConfig
 from connectors.event_broker import VentanillaEventBroker
 
 
-async def main(queue: str) -> None:
-    config = EndpointConfig(url="127.0.0.1", kind="pika", port="5672", username="guest", password="guest", queue=queue)
+async def main(kind: str, target: str) -> None:
+    config = EndpointConfig(
+        url="127.0.0.1", kind=kind, port="5672", username="guest", password="guest", queue=target, db=target
+    )
     broker = await VentanillaEventBroker.from_endpoint_config(config)
     assert broker is not None
     for line in sys.stdin:
@@ -26,8 +28,10 @@ async def main(queue: str) -> None:
     pending = set(getattr(broker, "_background_tasks", ()))  # Rasa publishes in background tasks
     if pending:
         await asyncio.wait(pending, timeout=60)
-    await broker.close()
+    closed = broker.close()
+    if asyncio.iscoroutine(closed):
+        await closed
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

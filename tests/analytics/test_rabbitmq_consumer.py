@@ -50,11 +50,12 @@ def queue() -> Iterator[str]:
     connection.close()
 
 
-def publish(queue: str, scripts: list[Script]) -> None:
+def publish(queue: str, scripts: list[Script], kind: str = "pika") -> None:
+    """Through the broker Rasa builds from bot/endpoints.yml, in Rasa's interpreter."""
     lines = "\n".join(json.dumps(e) for s in scripts for e in s.events)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(
-        [str(RASA_PY), str(Path(__file__).with_name("rasa_publish.py")), queue],
+        [str(RASA_PY), str(Path(__file__).with_name("rasa_publish.py")), kind, queue],
         input=lines.encode(),
         env=env,
         check=True,
