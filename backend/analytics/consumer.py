@@ -19,6 +19,7 @@ from typing import Any
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 from backend.analytics.recorder import Recorder
 from backend.analytics.settings import AnalyticsSettings
@@ -36,11 +37,32 @@ def declare(channel: BlockingChannel, queue: str) -> None:
     channel.queue_bind(queue, RASA_EXCHANGE, routing_key="")
 
 
+class ConsumerMetrics:
+    """What Prometheus reads from the consumer (its own registry, served on ``metrics_port``)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events = Counter(
+            "ventanilla_analytics_events", "Raw Rasa events read from RabbitMQ and recorded", registry=self.registry
+        )
+        self.failures = Counter(
+            "ventanilla_analytics_batch_failures",
+            "Batches that failed and went back to the queue",
+            registry=self.registry,
+        )
+        self.last_batch = Gauge(
+            "ventanilla_analytics_last_batch_timestamp_seconds",
+            "When the last batch was committed",
+            registry=self.registry,
+        )
+
+
 class Consumer:
     """One connection, one channel; ``run`` until ``stop`` (SIGTERM/SIGINT in ``main``)."""
 
     def __init__(self, settings: AnalyticsSettings) -> None:
         self._settings = settings
+        self.metrics = ConsumerMetrics()
         self._engine = make_engine(settings.effective_database_url, pool_size=2, max_overflow=0)
         self._sessions = session_factory(self._engine)
         self._recorder = Recorder(settings.case_hash_key)
@@ -75,6 +97,7 @@ class Consumer:
                 time.sleep(2)
             except Exception:
                 logger.exception("recording a batch failed; its messages go back to the queue")
+                self.metrics.failures.inc()
                 time.sleep(2)
         self._engine.dispose()
 
@@ -109,6 +132,8 @@ class Consumer:
         with self._sessions() as session:
             self.recorded += self._recorder.record(session, events)
             session.commit()
+        self.metrics.events.inc(len(events))
+        self.metrics.last_batch.set_to_current_time()
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:
@@ -123,7 +148,10 @@ def _parse(body: bytes) -> dict[str, Any] | None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("pika").setLevel(logging.WARNING)
-    consumer = Consumer(AnalyticsSettings())
+    settings = AnalyticsSettings()
+    consumer = Consumer(settings)
+    if settings.consumer_metrics_port:  # /metrics (any path) for Prometheus and the launcher's health check
+        start_http_server(settings.consumer_metrics_port, addr="127.0.0.1", registry=consumer.metrics.registry)
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
     consumer.run()

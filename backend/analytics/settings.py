@@ -24,6 +24,8 @@ class AnalyticsSettings(StoreSettings):
     rabbitmq_username: str = "guest"
     rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's local default
     rabbitmq_queue: str = "ventanilla-analytics"
+    # The consumer's /metrics port (0: none); on 127.0.0.1 only.
+    consumer_metrics_port: int = 0
     # The public transparency page (/transparencia): off unless the agency switches it on.
     public_page: bool = False
     # Figures built from fewer conversations than this are hidden on the public page.

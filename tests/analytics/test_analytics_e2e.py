@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+import urllib.request
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,36 @@ def test_scripted_conversations_give_exact_figures(stack: Any) -> None:
         )
     for personal in (DOCUMENT, "Ana", "correo.com", answered.sender, case.sender):
         assert personal not in dump
+
+
+def scrape(url: str) -> str:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=30) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return str(response.read().decode())
+
+
+def test_metrics_of_every_process_we_run_are_scraped(stack: Any) -> None:
+    """Backend and action server expose the series the alert rules and the dashboard use.
+
+    Rasa has no /metrics: prometheus_client is not installed in Rasa's environment (see the
+    analytics report); its requests are seen through the action server and nginx."""
+    RestChat(stack.rasa_url).say("que papeles necesito para sacar el pasaporte por primera vez")
+    RestChat(stack.rasa_url).say("donde se tramita la visa para viajar a marte")
+    backend = scrape(stack.backend_url)
+    for series in (
+        'ventanilla_http_requests_total{method="GET",process="backend",route="/health",status="200"}',
+        "ventanilla_http_request_duration_seconds_bucket{",
+        'ventanilla_outbox_notifications{state="pending"}',
+        'ventanilla_outbox_notifications{state="failed"}',
+        "ventanilla_outbox_oldest_pending_seconds ",
+    ):
+        assert series in backend, series
+    actions = scrape(stack.action_url)
+    for series in (
+        'ventanilla_http_requests_total{method="POST",process="actions",route="/webhook",status="200"}',
+        'ventanilla_action_runs_total{action="action_answer_procedure",result="ok"}',
+        'ventanilla_kb_answers_total{procedure="pasaporte-emision"}',
+        "ventanilla_kb_abstentions_total ",
+        'ventanilla_kb_index_info{version="v-',
+    ):
+        assert series in actions, series

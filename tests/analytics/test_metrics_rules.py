@@ -33,6 +33,7 @@ METRICS = {
     "ventanilla_outbox_notifications",
     "ventanilla_outbox_oldest_pending_seconds",
     "ventanilla_action_runs_total",
+    "ventanilla_analytics_batch_failures_total",
 }
 
 
@@ -57,7 +58,7 @@ def dashboard_queries() -> list[str]:
 
 
 def test_alert_rules_are_valid_and_their_unit_tests_pass() -> None:
-    assert "SUCCESS: 8 rules found" in run("check", "rules", "alerts.yml")
+    assert "SUCCESS: 9 rules found" in run("check", "rules", "alerts.yml")
     run("test", "rules", "alerts.test.yml")
     run("check", "config", "prometheus.yml")
 
