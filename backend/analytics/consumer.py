@@ -151,7 +151,9 @@ def main() -> None:
     settings = AnalyticsSettings()
     consumer = Consumer(settings)
     if settings.consumer_metrics_port:  # /metrics (any path) for Prometheus and the launcher's health check
-        start_http_server(settings.consumer_metrics_port, addr="127.0.0.1", registry=consumer.metrics.registry)
+        start_http_server(
+            settings.consumer_metrics_port, addr=settings.consumer_metrics_host, registry=consumer.metrics.registry
+        )
     signal.signal(signal.SIGTERM, consumer.stop)
     signal.signal(signal.SIGINT, consumer.stop)
     consumer.run()

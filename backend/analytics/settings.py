@@ -24,8 +24,9 @@ class AnalyticsSettings(StoreSettings):
     rabbitmq_username: str = "guest"
     rabbitmq_password: str = "guest"  # noqa: S105 - RabbitMQ's local default
     rabbitmq_queue: str = "ventanilla-analytics"
-    # The consumer's /metrics port (0: none); on 127.0.0.1 only.
+    # The consumer's /metrics port (0: none) and address (0.0.0.0 in containers, for probes).
     consumer_metrics_port: int = 0
+    consumer_metrics_host: str = "127.0.0.1"
     # The public transparency page (/transparencia): off unless the agency switches it on.
     public_page: bool = False
     # Figures built from fewer conversations than this are hidden on the public page.
