@@ -8,6 +8,8 @@ the drain has emptied Rasa's event table.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import sqlite3
 import time
@@ -16,12 +18,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from backend.accounts import service as accounts
+from backend.accounts.roles import Role
 from backend.analytics.queries import Figures, figures
 from backend.db import make_engine
 from tests.conftest import RestChat, customs, texts
+from tests.console.conftest import CSRF_INPUT, PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
@@ -51,6 +57,32 @@ def snapshot(stack: Any) -> Figures:
             return figures(session, date(2000, 1, 1), today)
     finally:
         engine.dispose()
+
+
+def console_csv(stack: Any, names: list[str]) -> dict[str, list[list[str]]]:
+    """Signs in to the stack's console as a new officer and downloads the named CSV tables."""
+    engine = make_engine(f"sqlite:///{Path(stack.var_dir) / 'cases.db'}")
+    with sessionmaker(engine)() as db:
+        if accounts.get_by_username(db, "analista") is None:
+            accounts.create_user(
+                db, username="analista", display_name="Analista", password=PASSWORD,
+                roles=frozenset({Role.CASE_OFFICER}), actor="test", min_length=12,
+            )  # fmt: skip
+            db.commit()
+    engine.dispose()
+    with httpx.Client(base_url=stack.backend_url, follow_redirects=False, timeout=30) as client:
+        page = client.get("/console/login")
+        token = CSRF_INPUT.search(page.text).group(1)  # type: ignore[union-attr]
+        login = {"username": "analista", "password": PASSWORD, "next": "/console", "csrf_token": token}
+        assert client.post("/console/login", data=login).status_code == 303
+        today = datetime.now(UTC).date().isoformat()
+        assert "Estadísticas del asistente" in client.get("/console/analytics").text
+        return {
+            name: list(csv.reader(io.StringIO(client.get(
+                "/console/analytics/export.csv", params={"tabla": name, "desde": "2000-01-01", "hasta": today}
+            ).text)))
+            for name in names
+        }  # fmt: skip
 
 
 def delta(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
@@ -104,6 +136,15 @@ def test_scripted_conversations_give_exact_figures(stack: Any) -> None:
     assert delta(dict(after.procedures), dict(before.procedures)) == {"pasaporte-emision": 1}
     assert delta(after.helpful, before.helpful) == {True: 1}
     assert delta(after.ratings, before.ratings) == {4: 1}
+
+    # The console's dashboard and CSV, over HTTP on the stack's backend, show these same figures.
+    csv_rows = console_csv(stack, ["resumen", "tramites", "calificaciones"])
+    summary = dict(csv_rows["resumen"][1:])
+    assert summary["Conversaciones"] == str(after.conversations)
+    assert summary["Derivaciones a una persona"] == str(after.total("handoffs"))
+    assert summary["Trámites iniciados en la conversación"] == str(after.total("cases_opened"))
+    assert dict(csv_rows["tramites"][1:])["pasaporte-emision"] == str(dict(after.procedures)["pasaporte-emision"])
+    assert dict(csv_rows["calificaciones"][1:])["4"] == str(after.ratings[4])
 
     # Nothing personal reached the analytics tables.
     with sqlite3.connect(Path(stack.var_dir) / "cases.db") as db:
