@@ -14,7 +14,7 @@ import re
 import sqlite3
 import time
 import urllib.request
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +75,12 @@ def console_csv(stack: Any, names: list[str]) -> dict[str, list[list[str]]]:
         token = CSRF_INPUT.search(page.text).group(1)  # type: ignore[union-attr]
         login = {"username": "analista", "password": PASSWORD, "next": "/console", "csrf_token": token}
         assert client.post("/console/login", data=login).status_code == 303
-        today = datetime.now(UTC).date().isoformat()
+        today = datetime.now(UTC).date()
+        period = {"desde": (today - timedelta(days=30)).isoformat(), "hasta": today.isoformat()}
         assert "Estadísticas del asistente" in client.get("/console/analytics").text
         return {
             name: list(csv.reader(io.StringIO(client.get(
-                "/console/analytics/export.csv", params={"tabla": name, "desde": "2000-01-01", "hasta": today}
+                "/console/analytics/export.csv", params={"tabla": name, **period}
             ).text)))
             for name in names
         }  # fmt: skip
