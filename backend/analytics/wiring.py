@@ -20,7 +20,9 @@ async def embedded_drain(sessions: sessionmaker[Session], backend: StoreSettings
 
     The folder and the hash key are the backend's own (tests give the app its settings directly).
     """
-    settings = AnalyticsSettings(var_dir=backend.var_dir, case_hash_key=backend.case_hash_key, env=backend.env)
+    settings = AnalyticsSettings(
+        var_dir=backend.var_dir, case_hash_key=backend.case_hash_key, database_url=backend.database_url, env=backend.env
+    )
     if settings.event_broker != "sql":
         yield None
         return

@@ -137,7 +137,10 @@ router.add_api_route("/console/vendor/chart.umd.min.js", chart_script, methods=[
 
 @router.get("/transparencia", response_class=HTMLResponse, dependencies=[Depends(PUBLIC)])
 def transparency(request: Request, state: ConsoleState, db: ConsoleDb) -> Response:
-    settings = AnalyticsSettings()
+    backend = state.settings  # the production checks already passed with these
+    settings = AnalyticsSettings(
+        env=backend.env, database_url=backend.database_url, case_hash_key=backend.case_hash_key
+    )
     if not settings.public_page:
         raise HTTPException(404, detail="La página de transparencia no está habilitada.")
     end = datetime.now(UTC).date()
