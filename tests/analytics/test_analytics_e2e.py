@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import sqlite3
+import subprocess
 import time
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
@@ -26,10 +27,11 @@ from backend.accounts import service as accounts
 from backend.accounts.roles import Role
 from backend.analytics.queries import Figures, figures
 from backend.db import make_engine
-from tests.conftest import RestChat, customs, texts
+from tests.conftest import IN_CI, ROOT, RestChat, customs, texts
 from tests.console.conftest import CSRF_INPUT, PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
 DOCUMENT = "31222333"
 
@@ -165,10 +167,7 @@ def scrape(url: str) -> str:
 
 
 def test_metrics_of_every_process_we_run_are_scraped(stack: Any) -> None:
-    """Backend and action server expose the series the alert rules and the dashboard use.
-
-    Rasa has no /metrics: prometheus_client is not installed in Rasa's environment (see the
-    analytics report); its requests are seen through the action server and nginx."""
+    """Backend and action server expose the series the alert rules and the dashboard use."""
     RestChat(stack.rasa_url).say("que papeles necesito para sacar el pasaporte por primera vez")
     RestChat(stack.rasa_url).say("donde se tramita la visa para viajar a marte")
     backend = scrape(stack.backend_url)
@@ -189,3 +188,26 @@ def test_metrics_of_every_process_we_run_are_scraped(stack: Any) -> None:
         'ventanilla_kb_index_info{version="v-',
     ):
         assert series in actions, series
+
+
+def rasa_has_prometheus_client() -> bool:
+    probe = subprocess.run(
+        [str(RASA_PY), "-c", "import prometheus_client"], capture_output=True, timeout=60, check=False
+    )
+    return probe.returncode == 0
+
+
+def test_rasa_metrics_count_the_channels_webhooks(stack: Any) -> None:
+    """Rasa's own /metrics (connectors/metrics.py): every route, the channels' webhooks by status."""
+    if not rasa_has_prometheus_client():
+        message = "prometheus_client falta en .venv-rasa (requirements/rasa.txt; make setup lo instala)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    RestChat(stack.rasa_url).say("hola")
+    rasa = scrape(stack.rasa_url)
+    assert (
+        'ventanilla_http_requests_total{method="POST",process="rasa",route="/webhooks/rest/webhook",status="200"}'
+        in rasa
+    )
+    assert 'ventanilla_http_request_duration_seconds_bucket{le="0.005",method="POST",process="rasa"' in rasa
