@@ -22,7 +22,7 @@ PIP_TOOLS  := pip-tools==7.6.2
 # Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
 FAST_MARKERS := not slow and not e2e and not postgres and not browser
 
-.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx eval-e2e
+.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx promtool eval-e2e
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
@@ -88,7 +88,15 @@ nginx:
 	  echo "==> Installing Debian's nginx + njs for the scale-out tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-js >/dev/null; }
 
-test: setup browser nginx
+# Debian's prometheus package for promtool: the alert rules, their unit tests and the
+# Grafana dashboard's queries are checked offline (tests/analytics/test_metrics_rules.py).
+# Only promtool is used; the packaged daemon is not needed.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "==> Installing Debian's prometheus (promtool) for the alert-rule tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+test: setup browser nginx promtool
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed

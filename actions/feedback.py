@@ -4,19 +4,19 @@ and 1-5 ratings, from buttons or words ("5 estrellas", "le doy un 4") (``action_
 from __future__ import annotations
 
 import logging
-import math
-import re
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-import textnorm
 from actions.services import get_services
 from actions.tracker_info import input_channel, intent_name
+from textnorm.ratings import parse_score
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["ActionSaveFeedback", "ActionSaveKbFeedback", "parse_score"]
 
 
 class ActionSaveKbFeedback(Action):
@@ -36,42 +36,6 @@ class ActionSaveKbFeedback(Action):
             logger.exception("answer feedback not stored")
         dispatcher.utter_message(response="utter_kb_helpful_thanks" if helpful else "utter_kb_not_helpful")
         return []
-
-
-_NUMBER_WORDS = {
-    "cero": 0, "un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-    "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
-}  # fmt: skip
-_NUM = r"(\d{1,2}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
-_SCALE_RE = re.compile(rf"\b{_NUM}\s*(?:/|de|sobre)\s*(5|10|cinco|diez)\b")
-_UNIT_RE = re.compile(rf"\b{_NUM}\s*(?:estrellas?|puntos?|⭐)")
-_VERB_RE = re.compile(rf"\b(?:doy|pongo|califico(?: con)?|puntaje|calificacion|nota)\s*:?\s*(?:un |una )?{_NUM}\b")
-_BARE_RE = re.compile(r"^\s*([1-5])\s*$")
-
-
-def _number(token: str) -> int:
-    return int(token) if token.isdigit() else _NUMBER_WORDS[token]
-
-
-def parse_score(text: str) -> int | None:
-    """A 1-5 score from what the citizen wrote, or None ("9 de 10" -> 5, "cero estrellas" -> 1)."""
-    plain = textnorm.plain(text)
-    match = _SCALE_RE.search(plain)
-    if match:
-        value, scale = _number(match.group(1)), _number(match.group(2))
-        return _clamp(value if scale == 5 else math.ceil(value / 2))
-    for pattern in (_UNIT_RE, _VERB_RE, _BARE_RE):
-        match = pattern.search(plain)
-        if match:
-            value = _number(match.group(1))
-            if value > 10:
-                return None
-            return _clamp(value if value <= 5 else math.ceil(value / 2))
-    return None
-
-
-def _clamp(value: int) -> int:
-    return min(5, max(1, value))
 
 
 class ActionSaveFeedback(Action):

@@ -20,6 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.metrics import install as install_metrics
 from actions.services import Services, build_services, set_services
 from actions.settings import ActionSettings, load_settings
 from connectors.common import redaction
@@ -34,6 +35,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
         executor = ActionExecutor()
         executor.register_package("actions")
     app.ctx.ready = False
+    metrics = install_metrics(app)  # GET /metrics for Prometheus
 
     @app.before_server_start
     async def _load(app: Sanic[Any, Any]) -> None:
@@ -62,16 +64,22 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
         try:
             result = await executor.run(action_call)
         except ActionExecutionRejection as exc:
+            metrics.action_done(name, 400, None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=400)
         except ActionNotFoundException as exc:
             logger.error("unknown action %s", exc.action_name)
+            metrics.action_done(name, 404, None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=404)
         except ActionMissingDomainException as exc:
+            metrics.action_done(name, 449, None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=449)
         except Exception:  # never echo the tracker back
             logger.exception("action %s failed", name)
+            metrics.action_done(name, 500, None)
             return response.json({"error": "action failed", "action_name": name}, status=500)
-        return response.json(result.model_dump() if result else None)
+        body = result.model_dump() if result else None
+        metrics.action_done(name, 200, body)
+        return response.json(body)
 
     return app
 

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import api_interactions, api_internal, api_staff
+from backend.analytics.wiring import embedded_drain
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.console.app import install as install_console
@@ -26,6 +27,7 @@ from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
 from backend.interactions import InteractionStore
+from backend.metrics import install as install_metrics
 from backend.repository import SqlCaseRepository
 from backend.settings import BackendSettings
 from backend.workflow import InvalidTransition, UnknownStatus
@@ -109,7 +111,8 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         if not len(state.staff):
             logger.warning("VENTANILLA_STAFF_TOKENS is empty: the staff API refuses every request")
         try:
-            yield
+            async with embedded_drain(state.sessions, settings):
+                yield
         finally:
             if dispatcher and task:
                 dispatcher.stop()
@@ -128,6 +131,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
     app.include_router(api_internal.router)
     app.include_router(api_interactions.router)
     install_console(app)  # the staff console at /console (sessions, not tokens)
+    install_metrics(app, engine)  # GET /metrics for Prometheus
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:

@@ -83,6 +83,8 @@ class Cluster(Stack):
                 "VENTANILLA_LOCK_STORE_HOST": self.redis_host,
                 "VENTANILLA_LOCK_STORE_PORT": str(self.redis_port),
                 "VENTANILLA_REDIS_URL": f"redis://{self.redis_host}:{self.redis_port}/0",
+                # Analytics events: Rasa's Pika broker -> RabbitMQ -> backend.analytics.consumer.
+                "VENTANILLA_EVENT_BROKER": "pika",
             }
         )
         env.update(self.extra_env)
@@ -140,6 +142,13 @@ class Cluster(Stack):
                 )
                 for i, port in enumerate(self.layout.backends[1:], start=1)
             ]
+            consumer_port = free_port()
+            consumer = self._spawn(
+                "analytics-consumer",
+                [str(APP_PY), "-m", "backend.analytics.consumer"],
+                f"http://127.0.0.1:{consumer_port}/metrics",
+                {"VENTANILLA_CONSUMER_METRICS_PORT": str(consumer_port)},
+            )
             actions = [
                 self._spawn(
                     f"actions-{i}",
@@ -164,7 +173,7 @@ class Cluster(Stack):
                 [binary, "-c", str(conf), "-p", str(conf.parent), "-e", str(self.var_dir / "logs" / "nginx-error.log")],
                 f"{self.public_url}/nginx-health",
             )
-            for process in [*backends, *actions, *rasa, nginx]:
+            for process in [*backends, consumer, *actions, *rasa, nginx]:
                 progress(f"Esperando a {process.name}...")
                 self._wait_healthy(process, timeout)
         except BaseException:

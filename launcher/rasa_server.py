@@ -32,6 +32,8 @@ def main() -> int:
         "VENTANILLA_ACTION_ENDPOINT_URL": f"http://127.0.0.1:{port}/internal/actions/webhook",
         "VENTANILLA_TRACKER_DIALECT": "sqlite",
         "VENTANILLA_TRACKER_DB": "/tmp/rasa_tracker.db",
+        # Only read with VENTANILLA_EVENT_BROKER=sql; containers use pika (deploy/compose.yaml).
+        "VENTANILLA_EVENT_DB": "/tmp/rasa_events.db",
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)

@@ -33,6 +33,13 @@ EMBEDDED_STORES = {
     "VENTANILLA_LOCK_STORE_PORT": "6379",
     "VENTANILLA_LOCK_STORE_DB": "1",
     "VENTANILLA_LOCK_STORE_PASSWORD": "",
+    # Analytics events (connectors/event_broker.py): Rasa's SQL broker, drained by the backend.
+    "VENTANILLA_EVENT_BROKER": "sql",
+    "VENTANILLA_RABBITMQ_HOST": "127.0.0.1",
+    "VENTANILLA_RABBITMQ_PORT": "5672",
+    "VENTANILLA_RABBITMQ_USERNAME": "guest",
+    "VENTANILLA_RABBITMQ_PASSWORD": "guest",
+    "VENTANILLA_RABBITMQ_QUEUE": "ventanilla-analytics",
 }
 
 
@@ -140,6 +147,7 @@ class Stack:
                 "VENTANILLA_RASA_TOKEN": self.rasa_token,
                 "VENTANILLA_TRACKER_DIALECT": env.get("VENTANILLA_TRACKER_DIALECT", "sqlite"),
                 "VENTANILLA_TRACKER_DB": env.get("VENTANILLA_TRACKER_DB", str(self.var_dir / "rasa_tracker.db")),
+                "VENTANILLA_EVENT_DB": env.get("VENTANILLA_EVENT_DB", str(self.var_dir / "rasa_events.db")),
                 # bot/endpoints.yml needs every variable it names; these defaults are the
                 # embedded single-server stores (SQLite tracker, in-memory lock).
                 **{name: env.get(name, value) for name, value in EMBEDDED_STORES.items()},

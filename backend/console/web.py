@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from backend.accounts.roles import LABELS, Role
+from backend.analytics.tables import display as analytics_display
 from backend.console import csrf
 from backend.deps import AppState
 
@@ -37,6 +38,7 @@ def _has_any(roles: frozenset[str], *names: str) -> bool:
 
 
 templates.env.globals["has_any"] = _has_any
+templates.env.globals["display"] = analytics_display
 
 # The "?ok=" codes a redirect may carry, and what they say (nothing from the URL is shown).
 MESSAGES = {

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 
 # Every model module registers its tables on Base.metadata (autogenerate compares them).
 import backend.accounts.models
+import backend.analytics.models
 import backend.content.models
 import backend.interaction_models  # noqa: F401
 from backend.models import Base

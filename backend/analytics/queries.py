@@ -1,0 +1,144 @@
+"""The dashboard's figures for a date range and channel, read from the daily counters only.
+
+One grouped query over ``analytics_daily`` (a few dozen rows per day), whatever the number
+of events: a 90-day range over a million events costs what a 90-day range over a hundred
+does (bench/analytics_dashboard.py).
+
+Definitions (shown on the dashboard too):
+- containment: share of conversations with no handoff to a person and no unresolved
+  failure (a fallback or a "no sé" not followed, in the same conversation, by an answer or a
+  case opened); counted on the day the conversation started.
+- fallback rate: fallbacks / citizens' messages; abstention rate: "no sé" / (answers + "no sé").
+- reply time: from the citizen's message to the bot's first reply, read from fixed buckets
+  (median and p95 interpolated inside a bucket, so they are approximate to the bucket).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.analytics.models import AnalyticsDaily
+from backend.analytics.recorder import REPLY_BUCKETS_MS
+
+
+@dataclass
+class Figures:
+    """Everything the dashboard and the public page show for one range and channel."""
+
+    start: date
+    end: date
+    channel: str | None
+    totals: dict[str, int] = field(default_factory=dict)
+    per_day: dict[date, dict[str, int]] = field(default_factory=dict)
+    per_channel: dict[str, int] = field(default_factory=dict)
+    procedures: list[tuple[str, int]] = field(default_factory=list)
+    ratings: dict[int, int] = field(default_factory=dict)
+    helpful: dict[bool, int] = field(default_factory=dict)
+    reply_buckets: dict[str, int] = field(default_factory=dict)
+
+    def total(self, metric: str) -> int:
+        return self.totals.get(metric, 0)
+
+    @property
+    def conversations(self) -> int:
+        return self.total("conversations")
+
+    @property
+    def containment(self) -> float | None:
+        return _share(self.total("contained"), self.conversations)
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return _share(self.total("fallbacks"), self.total("messages_in"))
+
+    @property
+    def abstention_rate(self) -> float | None:
+        return _share(self.total("abstentions"), self.total("answers") + self.total("abstentions"))
+
+    @property
+    def helpful_share(self) -> float | None:
+        return _share(self.helpful.get(True, 0), sum(self.helpful.values()))
+
+    @property
+    def rating_count(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def rating_mean(self) -> float | None:
+        count = self.rating_count
+        return None if not count else sum(score * n for score, n in self.ratings.items()) / count
+
+    @property
+    def reply_median_ms(self) -> float | None:
+        return bucket_quantile(self.reply_buckets, 0.5)
+
+    @property
+    def reply_p95_ms(self) -> float | None:
+        return bucket_quantile(self.reply_buckets, 0.95)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole <= 0 else part / whole
+
+
+def bucket_quantile(buckets: dict[str, int], q: float) -> float | None:
+    """The q-quantile of a bucketed distribution, linear inside the bucket it falls in."""
+    total = sum(buckets.values())
+    if not total:
+        return None
+    target = q * total
+    seen, lower = 0, 0.0
+    for bound in REPLY_BUCKETS_MS:
+        count = buckets.get(str(bound), 0)
+        if count and seen + count >= target:
+            return lower + (bound - lower) * (target - seen) / count
+        seen += count
+        lower = float(bound)
+    return float(REPLY_BUCKETS_MS[-1])  # in the open-ended bucket: at least this
+
+
+def figures(session: Session, start: date, end: date, channel: str | None = None) -> Figures:
+    """The figures for ``start``..``end`` (both included), one channel or all."""
+    query = (
+        select(AnalyticsDaily.day, AnalyticsDaily.channel, AnalyticsDaily.metric, AnalyticsDaily.key)
+        .add_columns(func.sum(AnalyticsDaily.value))
+        .where(AnalyticsDaily.day >= start, AnalyticsDaily.day <= end)
+        .group_by(AnalyticsDaily.day, AnalyticsDaily.channel, AnalyticsDaily.metric, AnalyticsDaily.key)
+    )
+    if channel:
+        query = query.where(AnalyticsDaily.channel == channel)
+    result = Figures(start=start, end=end, channel=channel)
+    totals: dict[str, int] = defaultdict(int)
+    per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_channel: dict[str, int] = defaultdict(int)
+    procedures: dict[str, int] = defaultdict(int)
+    for day, chan, metric, key, value in session.execute(query):
+        value = int(value or 0)
+        if metric == "procedure":
+            procedures[key] += value
+        elif metric == "rating":
+            result.ratings[int(key)] = result.ratings.get(int(key), 0) + value
+        elif metric == "feedback":
+            result.helpful[key == "1"] = result.helpful.get(key == "1", 0) + value
+        elif metric == "reply_bucket":
+            result.reply_buckets[key] = result.reply_buckets.get(key, 0) + value
+        else:
+            totals[metric] += value
+            per_day[day][metric] += value
+            if metric == "conversations":
+                per_channel[chan or "desconocido"] += value
+    result.totals = dict(totals)
+    result.per_day = {day: dict(values) for day, values in sorted(per_day.items())}
+    result.per_channel = dict(sorted(per_channel.items()))
+    result.procedures = sorted(procedures.items(), key=lambda item: (-item[1], item[0]))
+    return result
+
+
+def channels(session: Session) -> list[str]:
+    """The channels that ever had events (the dashboard's filter)."""
+    return [c for c in session.scalars(select(AnalyticsDaily.channel).distinct().order_by(AnalyticsDaily.channel)) if c]

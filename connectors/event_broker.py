@@ -1,0 +1,109 @@
+"""Rasa's event broker, chosen by ``VENTANILLA_EVENT_BROKER`` (bot/endpoints.yml).
+
+Rasa 3.6 reads one ``event_broker`` block whose keys differ per broker type, and
+endpoints.yml has no conditionals: this class picks Rasa's own broker from the
+environment and returns it, so the events still flow through Rasa's mechanism.
+
+- ``sql`` (the embedded default): Rasa's ``SQLEventBroker`` into a local SQLite file
+  (``VENTANILLA_EVENT_DB``), on a kept connection in WAL mode with normal syncing so a
+  turn's inserts cost about a millisecond; the backend drains it (backend/analytics/sql_drain.py).
+- ``pika`` (production): Rasa's ``PikaEventBroker`` to RabbitMQ: a durable queue
+  (``VENTANILLA_RABBITMQ_QUEUE``) bound to Rasa's fanout exchange, persistent messages,
+  unsent events kept and re-sent after a reconnection; the consumer
+  (``python -m backend.analytics.consumer``) writes them to PostgreSQL.
+- ``none``: no events (analytics off).
+
+Runs inside Rasa (Python 3.10): imports only Rasa, SQLAlchemy (Rasa's) and the standard library.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import AbstractEventLoop
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+logger = logging.getLogger(__name__)
+
+
+class VentanillaEventBroker(EventBroker):
+    """Never instantiated: ``from_endpoint_config`` returns one of Rasa's brokers."""
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: AbstractEventLoop | None = None
+    ) -> EventBroker | None:
+        settings = broker_config.kwargs
+        kind = str(settings.get("kind") or "sql").strip().lower()
+        if kind == "none":
+            logger.info("event broker off (VENTANILLA_EVENT_BROKER=none)")
+            return None
+        if kind == "sql":
+            return sql_broker(str(settings.get("db") or "var/rasa_events.db"))
+        if kind == "pika":
+            return await pika_broker(broker_config, event_loop)
+        raise ValueError(f"VENTANILLA_EVENT_BROKER must be sql, pika or none, not {kind!r}")
+
+    def publish(self, event: dict[str, Any]) -> None:  # pragma: no cover - never instantiated
+        raise NotImplementedError
+
+
+def sql_broker(db: str) -> EventBroker:
+    """Rasa's SQL broker on a SQLite file (its table, its class), publishing on a kept connection.
+
+    Rasa's own engine for a SQLite file opens a new connection and an ORM session for every
+    event (NullPool): about 20 ms per event on a busy machine, 150 ms per turn. The subclass
+    below writes the same rows through one sqlite3 connection per thread, in WAL mode with
+    normal syncing (a commit is not an fsync): well under a millisecond per event
+    (bench/analytics_turn_overhead.py). The backend's drain reads the file meanwhile.
+    """
+    import json
+    import sqlite3
+    import threading
+
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    class LocalSqlEventBroker(SQLEventBroker):
+        def __init__(self, path: str) -> None:
+            super().__init__(dialect="sqlite", db=path)  # creates the `events` table
+            self.engine.dispose()
+            self._path = path
+            self._local = threading.local()
+
+        def _connection(self) -> sqlite3.Connection:
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                self._local.conn = conn
+            return conn
+
+        def publish(self, event: dict[str, Any]) -> None:
+            self._connection().execute(
+                "INSERT INTO events (sender_id, data) VALUES (?, ?)", (event.get("sender_id"), json.dumps(event))
+            )
+
+    Path(db).parent.mkdir(parents=True, exist_ok=True)
+    return LocalSqlEventBroker(db)
+
+
+async def pika_broker(config: EndpointConfig, event_loop: AbstractEventLoop | None) -> EventBroker | None:
+    """Rasa's RabbitMQ broker with one durable queue named by the environment."""
+    import rasa.shared.core.events  # noqa: F401 - PikaEventBroker._publish needs it loaded
+    from rasa.core.brokers.pika import PikaEventBroker
+
+    settings = config.kwargs
+    pika_config = EndpointConfig(
+        url=config.url or "127.0.0.1",
+        username=str(settings.get("username") or "guest"),
+        password=str(settings.get("password") or "guest"),
+        port=int(settings.get("port") or 5672),
+        queues=[str(settings.get("queue") or "ventanilla-analytics")],
+        connection_attempts=int(settings.get("connection_attempts") or 20),
+        retry_delay_in_seconds=5,
+    )
+    return await PikaEventBroker.from_endpoint_config(pika_config, event_loop)
