@@ -110,7 +110,7 @@ check: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy actions backend knowledge_base textnorm
 	$(VENV)/bin/mypy --python-executable $(RASA_PY) --python-version 3.10 connectors textnorm
-	npx --no-install eslint connectors/webchat/widget
+	npx --no-install eslint connectors/webchat/widget backend/console/static
 
 # Resolves each environment with its own Python (pip-tools in throwaway venvs under var/).
 lock:

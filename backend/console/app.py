@@ -63,7 +63,15 @@ def htmx_script() -> Response:
 
 def install(app: FastAPI) -> None:
     csrf = [Depends(check_csrf)]
-    for module in (routes_auth, routes_admin, routes_content, routes_bulk, routes_cases, routes_agents, routes_analytics):
+    for module in (
+        routes_auth,
+        routes_admin,
+        routes_content,
+        routes_bulk,
+        routes_cases,
+        routes_agents,
+        routes_analytics,
+    ):
         app.include_router(module.router, dependencies=csrf, include_in_schema=False)
     app.add_api_route(
         "/console/vendor/htmx.min.js",
