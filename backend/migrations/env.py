@@ -14,7 +14,8 @@ from sqlalchemy import Connection
 # Every model module registers its tables on Base.metadata (autogenerate compares them).
 import backend.accounts.models
 import backend.content.models
-import backend.interaction_models  # noqa: F401
+import backend.interaction_models
+import backend.unanswered.models  # noqa: F401
 from backend.models import Base
 
 target_metadata = Base.metadata
