@@ -1,0 +1,180 @@
+"""Grouping unanswered questions by meaning, for the inbox.
+
+Each question is embedded once with the knowledge base's own embedder (the publisher's:
+the same model the bot searches with, so "close in meaning" means what it means to the
+bot) and the vector is kept on the row. Groups are scikit-learn's Birch clustering of
+the unit vectors: one pass, linear in the number of questions, and a group's spread is
+bounded by a radius (no chaining of loosely related questions the way single-link
+clustering does). Groups are recomputed from the open rows: a handled group's rows are
+no longer open, so new questions like them start a new group and are counted again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.unanswered import store
+from backend.unanswered.models import UnansweredQuestion
+from knowledge_base.embedders import Embedder, Vectors, normalize_rows
+
+# Birch radius per embedder (unit vectors: distance^2 = 2 - 2 cosine). e5's cosines are
+# compressed high, so its radius is smaller. bench/unanswered_grouping.py measures them.
+RADIUS = {"e5": 0.28, "use": 0.45, "fake": 0.6}
+DEFAULT_RADIUS = 0.4
+SAMPLES = 3
+EMBED_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Closest:
+    procedure_id: str
+    score: float  # mean best score of the group's questions for this procedure
+
+
+@dataclass
+class Group:
+    ids: list[int]
+    samples: list[str]
+    last_week: int
+    week_before: int
+    closest: Closest | None
+    reasons: dict[str, int]
+    last_seen: datetime
+    channels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def key(self) -> int:
+        return self.ids[0]
+
+
+def radius_for(embedder_name: str) -> float:
+    base = embedder_name.split(":", 1)[0].split("/", 1)[0]
+    return RADIUS.get(base, DEFAULT_RADIUS)
+
+
+def embed_missing(session: Session, embedder: Embedder, rows: Sequence[UnansweredQuestion]) -> int:
+    """Embeds rows without a vector from this embedder and stores the vectors (the caller commits)."""
+    missing = [r for r in rows if r.embedding is None or r.embedding_model != embedder.name]
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        vectors = normalize_rows(embedder.embed_queries([r.question for r in batch]))
+        for row, vector in zip(batch, vectors, strict=True):
+            row.embedding = vector.astype(np.float32).tobytes()
+            row.embedding_model = embedder.name[:80]
+    return len(missing)
+
+
+def cluster(vectors: Vectors, radius: float) -> np.ndarray:
+    """A label per row; rows closer than ``radius`` to a group's centre share it."""
+    if len(vectors) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(vectors) == 1:
+        return np.zeros(1, dtype=np.int64)
+    from sklearn.cluster import Birch
+
+    model = Birch(threshold=radius, n_clusters=None, branching_factor=50, compute_labels=True)
+    return np.asarray(model.fit_predict(vectors), dtype=np.int64)
+
+
+def _closest(rows: Sequence[UnansweredQuestion]) -> Closest | None:
+    totals: dict[str, float] = {}
+    for row in rows:
+        for candidate in row.candidates[:1]:
+            pid = str(candidate["procedure_id"])
+            totals[pid] = totals.get(pid, 0.0) + float(candidate["score"])
+    if not totals:
+        return None
+    pid, total = max(totals.items(), key=lambda kv: kv[1])
+    return Closest(pid, total / len(rows))
+
+
+def summarize(rows: Sequence[UnansweredQuestion], labels: np.ndarray, now: datetime) -> list[Group]:
+    """Groups biggest first (then most recent): count, trend, samples, closest procedure."""
+    members: dict[int, list[UnansweredQuestion]] = {}
+    for row, label in zip(rows, labels, strict=True):
+        members.setdefault(int(label), []).append(row)
+    week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
+    groups = []
+    for items in members.values():
+        items.sort(key=lambda r: r.id)
+        newest_first = sorted(items, key=lambda r: r.created_at, reverse=True)
+        samples = list(dict.fromkeys(r.question for r in newest_first))[:SAMPLES]
+        groups.append(
+            Group(
+                ids=[r.id for r in items],
+                samples=samples,
+                last_week=sum(1 for r in items if r.created_at >= week_ago),
+                week_before=sum(1 for r in items if two_weeks_ago <= r.created_at < week_ago),
+                closest=_closest(items),
+                reasons=dict(Counter(r.reason for r in items)),
+                last_seen=newest_first[0].created_at,
+                channels=dict(Counter(r.channel for r in items)),
+            )
+        )
+    groups.sort(key=lambda g: (-g.count, -g.last_seen.timestamp()))
+    return groups
+
+
+def vectors_of(rows: Sequence[UnansweredQuestion], dim: int) -> Vectors:
+    matrix = np.zeros((len(rows), dim), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if row.embedding:
+            matrix[i] = np.frombuffer(row.embedding, dtype=np.float32)
+    return matrix
+
+
+def compute_groups(session: Session, embedder: Embedder, *, now: datetime | None = None) -> list[Group]:
+    """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
+    rows = store.open_rows(session)
+    if embed_missing(session, embedder, rows):
+        session.commit()
+    labels = cluster(vectors_of(rows, embedder.dim), radius_for(embedder.name))
+    return summarize(rows, labels, now or datetime.now(timezone.utc))
+
+
+class GroupCache:
+    """The last grouping, reused while the open rows are the same (count and highest id).
+
+    The inbox page must stay fast with 10,000 questions; grouping them takes seconds,
+    so it runs only when questions arrived or a group was handled.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, int, str] | None = None
+        self._groups: list[Group] = []
+
+    def groups(self, session: Session, embedder: Embedder) -> list[Group]:
+        key = (*store.open_signature(session), embedder.name)
+        with self._lock:
+            if key != self._key:
+                self._groups = compute_groups(session, embedder)
+                self._key = key
+            return self._groups
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key = None
+
+
+def row_ids_open(session: Session, ids: Sequence[int]) -> list[int]:
+    """Which of ``ids`` are still open (a group's form may be older than another editor's action)."""
+    return list(
+        session.scalars(
+            select(UnansweredQuestion.id).where(
+                UnansweredQuestion.id.in_(list(ids)), UnansweredQuestion.status == "open"
+            )
+        ).all()
+    )
