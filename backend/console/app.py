@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.console import routes_admin, routes_auth, routes_bulk, routes_content
+from backend.console import routes_admin, routes_auth, routes_bulk, routes_content, routes_unanswered
 from backend.console.guard import PUBLIC, LoginRequired, check_csrf
 from backend.console.web import finish, render
 from backend.settings import PROJECT_ROOT
@@ -55,7 +55,7 @@ def htmx_script() -> Response:
 
 def install(app: FastAPI) -> None:
     csrf = [Depends(check_csrf)]
-    for module in (routes_auth, routes_admin, routes_content, routes_bulk):
+    for module in (routes_auth, routes_admin, routes_content, routes_bulk, routes_unanswered):
         app.include_router(module.router, dependencies=csrf, include_in_schema=False)
     app.add_api_route(
         "/console/vendor/htmx.min.js",

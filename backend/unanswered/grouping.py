@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -59,20 +59,32 @@ class Group:
         return self.ids[0]
 
 
-def radius_for(embedder_name: str) -> float:
-    base = embedder_name.split(":", 1)[0].split("/", 1)[0]
-    return RADIUS.get(base, DEFAULT_RADIUS)
+EmbedderFactory = Callable[[], Embedder]
 
 
-def embed_missing(session: Session, embedder: Embedder, rows: Sequence[UnansweredQuestion]) -> int:
-    """Embeds rows without a vector from this embedder and stores the vectors (the caller commits)."""
-    missing = [r for r in rows if r.embedding is None or r.embedding_model != embedder.name]
-    for start in range(0, len(missing), EMBED_BATCH):
-        batch = missing[start : start + EMBED_BATCH]
-        vectors = normalize_rows(embedder.embed_queries([r.question for r in batch]))
-        for row, vector in zip(batch, vectors, strict=True):
-            row.embedding = vector.astype(np.float32).tobytes()
-            row.embedding_model = embedder.name[:80]
+def model_key(backend: str, model: str = "") -> str:
+    """What a stored vector was made with (the KB settings' embedder and model)."""
+    return f"{backend}:{model}" if model else backend
+
+
+def radius_for(key: str) -> float:
+    return RADIUS.get(key.split(":", 1)[0], DEFAULT_RADIUS)
+
+
+def embed_missing(session: Session, key: str, embedder: EmbedderFactory, rows: Sequence[UnansweredQuestion]) -> int:
+    """Embeds rows without a vector of this model and stores the vectors (the caller commits).
+
+    ``embedder`` is called only when a row needs it: loading a model takes seconds.
+    """
+    missing = [r for r in rows if r.embedding is None or r.embedding_model != key]
+    if missing:
+        model = embedder()
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
+            vectors = normalize_rows(model.embed_queries([r.question for r in batch]))
+            for row, vector in zip(batch, vectors, strict=True):
+                row.embedding = vector.astype(np.float32).tobytes()
+                row.embedding_model = key[:80]
     return len(missing)
 
 
@@ -127,20 +139,20 @@ def summarize(rows: Sequence[UnansweredQuestion], labels: np.ndarray, now: datet
     return groups
 
 
-def vectors_of(rows: Sequence[UnansweredQuestion], dim: int) -> Vectors:
-    matrix = np.zeros((len(rows), dim), dtype=np.float32)
-    for i, row in enumerate(rows):
-        if row.embedding:
-            matrix[i] = np.frombuffer(row.embedding, dtype=np.float32)
-    return matrix
+def vectors_of(rows: Sequence[UnansweredQuestion]) -> Vectors:
+    if not rows:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.vstack([np.frombuffer(row.embedding or b"", dtype=np.float32) for row in rows])
 
 
-def compute_groups(session: Session, embedder: Embedder, *, now: datetime | None = None) -> list[Group]:
+def compute_groups(
+    session: Session, key: str, embedder: EmbedderFactory, *, now: datetime | None = None
+) -> list[Group]:
     """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
     rows = store.open_rows(session)
-    if embed_missing(session, embedder, rows):
+    if embed_missing(session, key, embedder, rows):
         session.commit()
-    labels = cluster(vectors_of(rows, embedder.dim), radius_for(embedder.name))
+    labels = cluster(vectors_of(rows), radius_for(key))
     return summarize(rows, labels, now or datetime.now(timezone.utc))
 
 
@@ -156,11 +168,11 @@ class GroupCache:
         self._key: tuple[int, int, str] | None = None
         self._groups: list[Group] = []
 
-    def groups(self, session: Session, embedder: Embedder) -> list[Group]:
-        key = (*store.open_signature(session), embedder.name)
+    def groups(self, session: Session, model: str, embedder: EmbedderFactory) -> list[Group]:
+        key = (*store.open_signature(session), model)
         with self._lock:
             if key != self._key:
-                self._groups = compute_groups(session, embedder)
+                self._groups = compute_groups(session, model, embedder)
                 self._key = key
             return self._groups
 
