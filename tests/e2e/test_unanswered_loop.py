@@ -101,16 +101,18 @@ def _answered(messages: list[dict[str, Any]]) -> bool:
 
 
 def test_unanswered_questions_become_a_reviewed_faq_that_answers_them(loop_stack: Any) -> None:
+    said = {}
     for question in QUESTIONS:
         reply = RestChat(loop_stack.rasa_url).say(question)
         assert not _answered(reply), f"the shipped content already answers {question!r}: {texts(reply)}"
+        said[question] = texts(reply)
 
     editor = Staff(loop_stack.backend_url, "edna")
     inbox = editor.get("/console/unanswered")  # the first view embeds the questions with e5
     assert inbox.status_code == 200
     rows = [r for r in re.findall(r"<tr>(.*?)</tr>", inbox.text, re.DOTALL) if "group?key=" in r]
     grouped = [r for r in rows if sum(q.replace("?", "") in r.replace("?", "") for q in QUESTIONS) >= 2]
-    assert grouped, f"the questions were not grouped together:\n{inbox.text}"
+    assert grouped, f"the questions were not grouped together; the bot said {said}:\n{inbox.text}"
     key = re.search(r"group\?key=(\d+)", grouped[0])
     assert key
 
