@@ -21,6 +21,8 @@ from rasa_sdk import Tracker
 from actions.services import get_services
 from actions.tracker_info import input_channel
 from backend.interactions import Candidate
+from backend.unanswered.grouping import model_key
+from backend.unanswered.masking import mask_question
 from backend.unanswered.models import Reason
 from knowledge_base.search import Hit
 
@@ -86,20 +88,37 @@ def form_secrets(tracker: Tracker) -> list[str]:
     return [str(v) for v in (tracker.get_slot(name) for name in FORM_SLOTS) if v]
 
 
+def _embedding(masked: str) -> tuple[list[float] | None, str]:
+    """The masked question's vector with the search's own (already loaded) embedder, for the inbox."""
+    services = get_services()
+    try:
+        vector = services.search.searcher().embedder.embed_queries([masked])[0]
+    except Exception:  # the inbox embeds it later itself
+        logger.exception("unanswered turn not embedded")
+        return None, ""
+    return [float(v) for v in vector], model_key(services.settings.kb.embedder, services.settings.kb.model)
+
+
 def record(tracker: Tracker, reason: str, turn: Turn, candidates: list[Candidate]) -> None:
     """Stores one unanswered turn; never raises."""
     if tracker.active_loop.get("name"):
         return  # inside a form: the message may be a name or a document number
     try:
-        get_services().interactions.record_unanswered(
+        services = get_services()
+        secrets = form_secrets(tracker)
+        masked = mask_question(turn.text, case_code_prefix=services.settings.case_code_prefix, secrets=secrets)
+        embedding, model = _embedding(masked)
+        services.interactions.record_unanswered(
             sender_id=tracker.sender_id,
             channel=input_channel(tracker),
             reason=reason,
-            question=turn.text,
+            question=masked,
             intent=turn.intent,
             intent_confidence=turn.confidence,
             candidates=candidates,
-            secrets=form_secrets(tracker),
+            secrets=secrets,
+            embedding=embedding,
+            embedding_model=model,
         )
     except Exception:  # losing one record must not break the chat
         logger.exception("unanswered turn not stored reason=%s", reason)

@@ -83,6 +83,8 @@ class HttpInteractionRepository(ServiceClient):
         intent_confidence: float | None,
         candidates: list[Candidate],
         secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
     ) -> None:
         """Masks here first, so the case form's values never travel; the service masks again."""
         body: dict[str, object] = {
@@ -93,5 +95,7 @@ class HttpInteractionRepository(ServiceClient):
             "intent": intent,
             "intent_confidence": intent_confidence,
             "candidates": [{"procedure_id": c.procedure_id, "score": c.score} for c in candidates],
+            "embedding": embedding,
+            "embedding_model": embedding_model,
         }
         self._send("/unanswered", body, "record_unanswered", 204)

@@ -71,3 +71,5 @@ class UnansweredIn(_In):
     intent: str = Field(default="", max_length=200)
     intent_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     candidates: list[CandidateIn] = Field(default_factory=list, max_length=20)
+    embedding: list[float] | None = Field(default=None, min_length=8, max_length=4096)
+    embedding_model: str = Field(default="", max_length=80)

@@ -77,8 +77,14 @@ class InteractionRepository(Protocol):
         intent_confidence: float | None,
         candidates: list[Candidate],
         secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
     ) -> None:
-        """A turn the bot did not answer well; ``question`` is masked (``secrets`` removed) before storage."""
+        """A turn the bot did not answer well; ``question`` is masked (``secrets`` removed) before storage.
+
+        ``embedding`` (optional) is the masked question's vector from the knowledge base's embedder
+        ``embedding_model``: computed where the model is already loaded, it spares the inbox that work.
+        """
         ...
 
 
@@ -212,6 +218,8 @@ class InteractionStore:
         intent_confidence: float | None,
         candidates: list[Candidate],
         secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
     ) -> None:
         with self._sessions.begin() as session:
             unanswered.record(
@@ -225,6 +233,8 @@ class InteractionStore:
                 candidates=candidates,
                 case_code_prefix=self._prefix,
                 secrets=secrets,
+                embedding=embedding,
+                embedding_model=embedding_model,
             )
 
     def close_handoff(self, reference: str) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,8 @@ def record(
     candidates: Sequence[Candidate | dict[str, Any]],
     case_code_prefix: str,
     secrets: Iterable[str] = (),
+    embedding: Sequence[float] | None = None,
+    embedding_model: str = "",
 ) -> None:
     """Adds one row (the caller commits). ValueError for an unknown reason or an empty question."""
     if reason not in Reason.ALL:
@@ -77,8 +80,19 @@ def record(
             intent_confidence=confidence,
             candidates=clean_candidates(candidates),
             status=Status.OPEN,
+            embedding=_vector_bytes(embedding) if embedding and embedding_model else None,
+            embedding_model=embedding_model[:80] if embedding and embedding_model else None,
         )
     )
+
+
+def _vector_bytes(values: Sequence[float]) -> bytes:
+    """A unit float32 vector as stored (the grouping reads it back with ``numpy.frombuffer``)."""
+    vector = np.asarray(values, dtype=np.float32)
+    norm = float(np.linalg.norm(vector))
+    if not np.isfinite(vector).all() or norm == 0.0:
+        raise ValueError("invalid embedding")
+    return (vector / norm).astype(np.float32).tobytes()
 
 
 def open_rows(session: Session) -> list[UnansweredQuestion]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -103,3 +104,22 @@ def test_an_unknown_reason_is_refused_and_nothing_is_written(subject: Subject) -
             secrets=[],
         )
     assert _rows(subject.engine, channel) == []
+
+
+def test_a_vector_given_with_the_question_is_stored_for_the_grouping(subject: Subject) -> None:
+    channel = f"t-{uuid.uuid4().hex[:8]}"
+    subject.repo.record_unanswered(
+        sender_id="c",
+        channel=channel,
+        reason=Reason.FALLBACK,
+        question="¿dónde pago la tasa de cementerio?",
+        intent="nlu_fallback",
+        intent_confidence=0.2,
+        candidates=[],
+        secrets=[],
+        embedding=[3.0, 4.0] + [0.0] * 14,
+        embedding_model="fake",
+    )
+    (row,) = _rows(subject.engine, channel)
+    assert row.embedding_model == "fake"
+    assert np.frombuffer(row.embedding or b"", dtype=np.float32).tolist()[:3] == pytest.approx([0.6, 0.8, 0.0])

@@ -80,6 +80,8 @@ def test_an_abstention_is_recorded_with_candidates_and_the_form_values_as_secret
     assert stored["reason"] == "abstained" and stored["question"] == "receta de empanadas de carne al horno"
     assert stored["intent"] == "ask_procedure" and stored["intent_confidence"] == pytest.approx(0.55)
     assert stored["secrets"] == ["Ana Gil"] and stored["channel"]
+    # The masked question's vector from the search's own embedder, so the inbox need not embed it.
+    assert stored["embedding"] and len(stored["embedding"]) == FakeEmbedder().dim and stored["embedding_model"]
 
 
 def test_a_fallback_keeps_the_best_real_intent(recorder: Recorder) -> None:
