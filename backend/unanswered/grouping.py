@@ -100,7 +100,7 @@ def cluster(vectors: Vectors, radius: float) -> np.ndarray:
     return np.asarray(model.fit_predict(vectors), dtype=np.int64)
 
 
-def _closest(rows: Sequence[UnansweredQuestion]) -> Closest | None:
+def _closest(rows: Sequence[store.OpenRow]) -> Closest | None:
     totals: dict[str, float] = {}
     for row in rows:
         for candidate in row.candidates[:1]:
@@ -112,9 +112,9 @@ def _closest(rows: Sequence[UnansweredQuestion]) -> Closest | None:
     return Closest(pid, total / len(rows))
 
 
-def summarize(rows: Sequence[UnansweredQuestion], labels: np.ndarray, now: datetime) -> list[Group]:
+def summarize(rows: Sequence[store.OpenRow], labels: np.ndarray, now: datetime) -> list[Group]:
     """Groups biggest first (then most recent): count, trend, samples, closest procedure."""
-    members: dict[int, list[UnansweredQuestion]] = {}
+    members: dict[int, list[store.OpenRow]] = {}
     for row, label in zip(rows, labels, strict=True):
         members.setdefault(int(label), []).append(row)
     week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
@@ -139,7 +139,7 @@ def summarize(rows: Sequence[UnansweredQuestion], labels: np.ndarray, now: datet
     return groups
 
 
-def vectors_of(rows: Sequence[UnansweredQuestion]) -> Vectors:
+def vectors_of(rows: Sequence[store.OpenRow]) -> Vectors:
     if not rows:
         return np.zeros((0, 1), dtype=np.float32)
     return np.vstack([np.frombuffer(row.embedding or b"", dtype=np.float32) for row in rows])
@@ -149,9 +149,13 @@ def compute_groups(
     session: Session, key: str, embedder: EmbedderFactory, *, now: datetime | None = None
 ) -> list[Group]:
     """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
-    rows = store.open_rows(session)
-    if embed_missing(session, key, embedder, rows):
+    rows = store.open_snapshot(session)
+    missing = [r.id for r in rows if r.embedding is None or r.embedding_model != key]
+    if missing:
+        for start in range(0, len(missing), 1000):
+            embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
         session.commit()
+        rows = store.open_snapshot(session)
     labels = cluster(vectors_of(rows), radius_for(key))
     return summarize(rows, labels, now or datetime.now(timezone.utc))
 

@@ -106,6 +106,35 @@ def open_rows(session: Session) -> list[UnansweredQuestion]:
     )
 
 
+@dataclass(frozen=True)
+class OpenRow:
+    """What the grouping reads of an open row: plain values, no ORM identity (10,000 load fast)."""
+
+    id: int
+    created_at: datetime
+    reason: str
+    question: str
+    channel: str
+    candidates: list[dict[str, Any]]
+    embedding: bytes | None
+    embedding_model: str | None
+
+
+def open_snapshot(session: Session) -> list[OpenRow]:
+    """The inbox's rows (as ``open_rows``) as plain values, oldest first."""
+    q = UnansweredQuestion
+    result = session.execute(
+        select(q.id, q.created_at, q.reason, q.question, q.channel, q.candidates, q.embedding, q.embedding_model)
+        .where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX))
+        .order_by(q.id)
+    )
+    return [OpenRow(*row) for row in result.all()]
+
+
+def rows_by_id(session: Session, ids: Sequence[int]) -> list[UnansweredQuestion]:
+    return list(session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(list(ids)))).all())
+
+
 def open_signature(session: Session) -> tuple[int, int]:
     """(count, highest id) of the open rows: the inbox's cache key (changes when rows arrive or leave)."""
     count, top = session.execute(
