@@ -10,8 +10,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import unanswered
 from actions.services import get_services
 from actions.tracker_info import input_channel, intent_name
+from backend.unanswered.models import Reason
 from textnorm.ratings import parse_score
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ class ActionSaveKbFeedback(Action):
             )
         except Exception:  # losing one feedback must not break the chat
             logger.exception("answer feedback not stored")
+        if not helpful:
+            unanswered.record_feedback(tracker, Reason.NOT_HELPFUL)
         dispatcher.utter_message(response="utter_kb_helpful_thanks" if helpful else "utter_kb_not_helpful")
         return []
 
@@ -59,6 +63,8 @@ class ActionSaveFeedback(Action):
                 )
         except Exception:
             logger.exception("rating not stored")
+        if score is not None and score <= 2:
+            unanswered.record_feedback(tracker, Reason.LOW_RATING)
         if score is not None and score <= 2:
             dispatcher.utter_message(response="utter_feedback_sorry")
         elif score is not None:

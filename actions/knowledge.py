@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import unanswered
 from actions.services import get_services
 from knowledge_base.search import Hit, Searcher, SearchResult
 
@@ -148,6 +149,7 @@ class ActionAnswerProcedure(Action):
         result = choose_result(
             searcher, text, tracker.get_slot("last_procedure"), margin=services.settings.kb.followup_margin
         )
+        unanswered.record_answer(tracker, result.closest or result.hits, answered=bool(result.hits))
         if result.hits:
             return self._utter_hit(dispatcher, result.hits[0])
         return self._utter_abstention(dispatcher, tracker, searcher, result)

@@ -15,6 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import unanswered
 from actions.knowledge import ActionAnswerProcedure
 from actions.route_rule import ROUTED_INTENTS, Route, decide
 from actions.services import get_services
@@ -96,6 +97,8 @@ class ActionRouteMessage(Action):
             return [SlotSet("route", Route.ASK.value), SlotSet("kb_answered", False)]
         if intent == "open_case" and top is not None and kb_confidence >= services.settings.routing.named_kb:
             return self._named_procedure(dispatcher, top.procedure_id, top.document.title)
+        if intent == "out_of_scope" and not forced:  # the bot will say it cannot help: an abstention
+            unanswered.record_answer(tracker, result.closest if result else [], answered=False)
         return [SlotSet("route", Route.INTENT.value)]
 
     @staticmethod

@@ -50,10 +50,9 @@ def _make_repositories(settings: ActionSettings) -> tuple[CaseRepository, Intera
         from backend.http_repository import HttpCaseRepository
 
         token = settings.case_service_token
-        return (
-            HttpCaseRepository(settings.backend_url, token=token),
-            HttpInteractionRepository(settings.backend_url, token=token),
-        )
+        interactions = HttpInteractionRepository(settings.backend_url, token=token)
+        interactions.case_code_prefix = settings.case_code_prefix
+        return HttpCaseRepository(settings.backend_url, token=token), interactions
     from backend.db import create_schema, make_engine
     from backend.interactions import InteractionStore
     from backend.repository import SqlCaseRepository

@@ -18,7 +18,9 @@ from backend.interaction_schemas import (
     RatingIn,
     SuggestionIn,
     SuggestionOut,
+    UnansweredIn,
 )
+from backend.unanswered.store import Candidate
 
 router = APIRouter(
     prefix="/internal/interactions", tags=["internal interaction API"], dependencies=[Depends(require_service)]
@@ -65,4 +67,15 @@ def open_handoff(body: HandoffIn, state: State) -> HandoffOut:
 def leave_message(body: HandoffMessageIn, state: State) -> Response:
     if not state.interactions.leave_message(**body.model_dump()):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="No hay un pedido de atención con esa referencia.")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/unanswered", status_code=status.HTTP_204_NO_CONTENT)
+def unanswered(body: UnansweredIn, state: State) -> Response:
+    values = body.model_dump(exclude={"candidates"})
+    candidates = [Candidate(c.procedure_id, c.score) for c in body.candidates]
+    try:
+        state.interactions.record_unanswered(**values, candidates=candidates, secrets=[])
+    except ValueError as exc:
+        raise _refused(exc) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)

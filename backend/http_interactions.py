@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import httpx
 
+from backend.codes import DEFAULT_PREFIX
 from backend.interaction_schemas import HandoffOut, SuggestionOut
 from backend.service_client import ServiceClient
+from backend.unanswered.masking import mask_question
+from backend.unanswered.store import Candidate
 
 _PREFIX = "/internal/interactions"
 
 
 class HttpInteractionRepository(ServiceClient):
+    case_code_prefix = DEFAULT_PREFIX  # the deployment's prefix: set by ``actions.services``
+
     def _send(self, path: str, body: dict[str, object], what: str, ok: int) -> httpx.Response:
         response = self.post(_PREFIX + path, body, retry=False)
         if response.status_code == 422:
@@ -66,3 +71,31 @@ class HttpInteractionRepository(ServiceClient):
         if response.status_code != 204:
             raise self.failure(response, "leave_message")
         return True
+
+    def record_unanswered(
+        self,
+        *,
+        sender_id: str,
+        channel: str,
+        reason: str,
+        question: str,
+        intent: str,
+        intent_confidence: float | None,
+        candidates: list[Candidate],
+        secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
+    ) -> None:
+        """Masks here first, so the case form's values never travel; the service masks again."""
+        body: dict[str, object] = {
+            "sender_id": sender_id,
+            "channel": channel,
+            "reason": reason,
+            "question": mask_question(question, case_code_prefix=self.case_code_prefix, secrets=secrets),
+            "intent": intent,
+            "intent_confidence": intent_confidence,
+            "candidates": [{"procedure_id": c.procedure_id, "score": c.score} for c in candidates],
+            "embedding": embedding,
+            "embedding_model": embedding_model,
+        }
+        self._send("/unanswered", body, "record_unanswered", 204)

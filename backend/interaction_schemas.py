@@ -53,3 +53,23 @@ class HandoffOut(BaseModel):
 class HandoffMessageIn(_In):
     reference: str = Field(min_length=1, max_length=40)
     message: str = Field(max_length=_TEXT)
+
+
+class CandidateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure_id: str = Field(min_length=1, max_length=200)
+    score: float = Field(ge=-1.0, le=1.0)
+
+
+class UnansweredIn(_In):
+    """Already masked by the sender (the form's values never leave the action server); masked again here."""
+
+    channel: str = _CHANNEL
+    reason: str = Field(min_length=1, max_length=40)
+    question: str = Field(min_length=1, max_length=_TEXT)
+    intent: str = Field(default="", max_length=200)
+    intent_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    candidates: list[CandidateIn] = Field(default_factory=list, max_length=20)
+    embedding: list[float] | None = Field(default=None, min_length=8, max_length=4096)
+    embedding_model: str = Field(default="", max_length=80)

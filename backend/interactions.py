@@ -25,11 +25,14 @@ from backend.hashing import keyed_hash
 from backend.interaction_models import AnswerFeedback, HandoffRequest, HandoffState, Rating, Suggestion
 from backend.redaction import MAX_TEXT, redact
 from backend.suggestion_topics import TOPIC_LABELS, classify_topic
+from backend.unanswered import store as unanswered
+from backend.unanswered.store import Candidate
 
 __all__ = [
     "MAX_SUMMARY",
     "MAX_TEXT",
     "TOPIC_LABELS",
+    "Candidate",
     "HandoffView",
     "InteractionRepository",
     "InteractionStore",
@@ -62,6 +65,27 @@ class InteractionRepository(Protocol):
     def open_handoff(self, *, sender_id: str, channel: str, during_office_hours: bool, summary: str) -> str: ...
 
     def leave_message(self, *, reference: str, sender_id: str, message: str) -> bool: ...
+
+    def record_unanswered(
+        self,
+        *,
+        sender_id: str,
+        channel: str,
+        reason: str,
+        question: str,
+        intent: str,
+        intent_confidence: float | None,
+        candidates: list[Candidate],
+        secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
+    ) -> None:
+        """A turn the bot did not answer well; ``question`` is masked (``secrets`` removed) before storage.
+
+        ``embedding`` (optional) is the masked question's vector from the knowledge base's embedder
+        ``embedding_model``: computed where the model is already loaded, it spares the inbox that work.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -182,6 +206,36 @@ class InteractionStore:
             request.state = HandoffState.MESSAGE_LEFT
             request.updated_at = _now()
             return True
+
+    def record_unanswered(
+        self,
+        *,
+        sender_id: str,
+        channel: str,
+        reason: str,
+        question: str,
+        intent: str,
+        intent_confidence: float | None,
+        candidates: list[Candidate],
+        secrets: list[str],
+        embedding: list[float] | None = None,
+        embedding_model: str = "",
+    ) -> None:
+        with self._sessions.begin() as session:
+            unanswered.record(
+                session,
+                sender_hash=self._sender(sender_id),
+                channel=channel,
+                reason=reason,
+                question=question,
+                intent=intent,
+                intent_confidence=intent_confidence,
+                candidates=candidates,
+                case_code_prefix=self._prefix,
+                secrets=secrets,
+                embedding=embedding,
+                embedding_model=embedding_model,
+            )
 
     def close_handoff(self, reference: str) -> bool:
         with self._sessions.begin() as session:

@@ -74,10 +74,12 @@ def procedure_passages(procedure: Procedure) -> list[Passage]:
             )
         )
     for i, faq in enumerate(procedure.faqs, 1):
-        for kind, suffix, embed_text in (
+        variants = [
             ("faq", "", f"{head}. {faq.question} {faq.answer}"),
             ("faq_question", "-q", f"{head}. {faq.question}"),
-        ):
+        ]
+        variants += [("faq_question", f"-p{j}", f"{head}. {p}") for j, p in enumerate(faq.paraphrases, 1) if p.strip()]
+        for kind, suffix, embed_text in variants:
             passages.append(
                 Passage(
                     passage_id=f"{procedure.id}#faq-{i}{suffix}",

@@ -20,6 +20,8 @@ class Strict(BaseModel):
 class Faq(Strict):
     question: str = Field(min_length=8)
     answer: str = Field(min_length=20)
+    # Other ways citizens asked it (the console's unanswered inbox adds them): searched, never shown.
+    paraphrases: list[str] = Field(default_factory=list)
 
 
 class Office(Strict):

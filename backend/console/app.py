@@ -24,6 +24,7 @@ from backend.console import (
     routes_bulk,
     routes_cases,
     routes_content,
+    routes_unanswered,
 )
 from backend.console.guard import PUBLIC, LoginRequired, check_csrf
 from backend.console.web import finish, render
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
         routes_cases,
         routes_agents,
         routes_analytics,
+        routes_unanswered,
     ):
         app.include_router(module.router, dependencies=csrf, include_in_schema=False)
     app.add_api_route(

@@ -34,7 +34,11 @@ LINE_LIST_FIELDS: list[tuple[str, str]] = [
 ]
 GROUPS: dict[str, list[tuple[str, str]]] = {
     "offices": [("name", "Nombre"), ("address", "Dirección"), ("hours", "Horario"), ("phone", "Teléfono (opcional)")],
-    "faqs": [("question", "Pregunta"), ("answer", "Respuesta")],
+    "faqs": [
+        ("question", "Pregunta"),
+        ("answer", "Respuesta"),
+        ("paraphrases", "Otras formas de preguntarlo (una por línea, opcional)"),
+    ],
 }
 BLANK_ROWS = {"offices": 1, "faqs": 2}
 _GROUP_KEY = re.compile(r"^(offices|faqs)\.(\d{1,3})\.(\w+)$")
@@ -60,6 +64,13 @@ class FormView:
     groups: dict[str, list[dict[str, str]]]
 
 
+def _cell(value: Any) -> str:
+    """A group cell as text: lists (FAQ paraphrases) one item per line."""
+    if value is None:
+        return ""
+    return "\n".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
 def to_view(procedure_id: str, data: dict[str, Any]) -> FormView:
     values: dict[str, str] = {}
     for path, _label, _multi in TEXT_FIELDS:
@@ -71,7 +82,7 @@ def to_view(procedure_id: str, data: dict[str, Any]) -> FormView:
     groups: dict[str, list[dict[str, str]]] = {}
     for name, columns in GROUPS.items():
         rows = [
-            {key: "" if (row or {}).get(key) is None else str(row[key]) for key, _ in columns}
+            {key: _cell((row or {}).get(key)) for key, _ in columns}
             for row in (data.get(name) or [])
             if isinstance(row, dict)
         ]
@@ -106,13 +117,20 @@ def from_form(procedure_id: str, items: Iterable[tuple[str, Any]]) -> dict[str, 
     for path, _label in LINE_LIST_FIELDS:
         data[path] = [line.strip() for line in flat.get(path, "").split("\n") if line.strip()]
     for group, by_index in rows.items():
-        kept = []
+        kept: list[dict[str, Any]] = []
         for _, row in sorted(by_index.items()):
             if not any(row.values()):
                 continue
             if group == "offices" and not row.get("phone"):
                 row = {k: v for k, v in row.items() if k != "phone"}
-            kept.append(row)
+            item: dict[str, Any] = dict(row)
+            if group == "faqs":
+                lines = [line.strip() for line in str(item.pop("paraphrases", "")).split("\n") if line.strip()]
+                if not any(item.values()):
+                    continue
+                if lines:
+                    item["paraphrases"] = lines
+            kept.append(item)
         data[group] = kept
     return data
 

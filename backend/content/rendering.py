@@ -18,8 +18,16 @@ from knowledge_base.schema import Procedure
 
 
 def canonical(procedure: Procedure) -> dict[str, Any]:
-    """The schema's dict in field order, JSON types only (what a version stores)."""
-    return procedure.model_dump(mode="json", exclude_none=True)
+    """The schema's dict in field order, JSON types only (what a version stores).
+
+    An FAQ without paraphrases has no ``paraphrases`` key, so content written before
+    they existed keeps its hash and its files.
+    """
+    data = procedure.model_dump(mode="json", exclude_none=True)
+    for faq in data.get("faqs", []):
+        if not faq.get("paraphrases"):
+            faq.pop("paraphrases", None)
+    return data
 
 
 def content_hash(data: dict[str, Any]) -> str:

@@ -74,13 +74,15 @@ def _plan(session: Session, file_name: str, payload: bytes) -> tuple[ImportPlan,
         used: set[int] = set()
         faqs = []
         for e in items:
-            after = {"question": e.question, "answer": e.answer}
+            after: dict[str, Any] = {"question": e.question, "answer": e.answer}
             faqs.append(after)
             match = _EXISTING.match(e.id)
             n = int(match["n"]) if match and match["pid"] == pid else 0
             if 1 <= n <= len(old_faqs) and n not in used:
                 used.add(n)
                 before = dict(old_faqs[n - 1])
+                if before.get("paraphrases"):  # sheets have no column for them: keep them
+                    after["paraphrases"] = before["paraphrases"]
                 if before == after:
                     unchanged += 1
                 else:

@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 import backend.accounts.models
 import backend.analytics.models
 import backend.content.models
-import backend.interaction_models  # noqa: F401
+import backend.interaction_models
+import backend.unanswered.models  # noqa: F401
 from backend.models import Base
 
 target_metadata = Base.metadata

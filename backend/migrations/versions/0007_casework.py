@@ -1,7 +1,7 @@
 """Case work and live agents in the console: case assignees; who took a handoff request.
 
 Revision ID: 0007_casework
-Revises: 0005_verification_attempts
+Revises: 0006_unanswered
 Create Date: 2026-12-02
 
 Frozen on purpose, like 0001: plain SQLAlchemy types, never the application's models.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_casework"
-down_revision: str | None = "0005_verification_attempts"
+down_revision: str | None = "0006_unanswered"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
