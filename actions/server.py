@@ -1,5 +1,9 @@
 """The action server: rasa_sdk's executor behind our own small Sanic app.
 
+Every action call runs on a worker thread (``actions.offload``), never on this
+server's event loop: a slow search, database or case-service call of one citizen no
+longer holds up everyone else's.
+
 Why not ``python -m rasa_sdk``: its error handler echoes the whole request body
 (the tracker, with the citizen's messages) into the response and the log, and its
 ``/health`` says "ok" before the knowledge base is even loaded. Here ``/health``
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk.executor import ActionExecutor
@@ -21,6 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.metrics import install as install_metrics
+from actions.offload import ActionPool
 from actions.services import Services, build_services, set_services
 from actions.settings import ActionSettings, load_settings
 from connectors.common import redaction
@@ -28,7 +34,12 @@ from connectors.common import redaction
 logger = logging.getLogger("actions.server")
 
 
-def create_app(settings: ActionSettings, executor: ActionExecutor | None = None) -> Sanic[Any, Any]:
+def create_app(
+    settings: ActionSettings,
+    executor: ActionExecutor | None = None,
+    services: Callable[[ActionSettings], Services] = build_services,
+) -> Sanic[Any, Any]:
+    """``services`` builds what the actions use (tests pass deliberately slow fakes)."""
     app = Sanic("ventanilla_actions", configure_logging=False)
     app.config.KEEP_ALIVE_TIMEOUT = 120
     if executor is None:
@@ -36,13 +47,18 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
         executor.register_package("actions")
     app.ctx.ready = False
     metrics = install_metrics(app)  # GET /metrics for Prometheus
+    pool = ActionPool(settings.action_threads, search_threads=settings.kb.search_threads)
 
     @app.before_server_start
     async def _load(app: Sanic[Any, Any]) -> None:
-        services: Services = await asyncio.get_running_loop().run_in_executor(None, build_services, settings)
-        set_services(services)
+        built: Services = await asyncio.get_running_loop().run_in_executor(None, services, settings)
+        set_services(built)
         app.ctx.ready = True
-        logger.info("action server ready index=%s", services.search.searcher().index.version)
+        logger.info("action server ready index=%s threads=%d", built.search.searcher().index.version, pool.threads)
+
+    @app.after_server_stop
+    async def _stop(_: Sanic[Any, Any]) -> None:
+        pool.shutdown()
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -62,7 +78,7 @@ def create_app(settings: ActionSettings, executor: ActionExecutor | None = None)
         name = str(action_call.get("next_action", ""))
         _remember_citizen_text(action_call)
         try:
-            result = await executor.run(action_call)
+            result = await pool.run(lambda: executor.run(action_call))
         except ActionExecutionRejection as exc:
             metrics.action_done(name, 400, None)
             return response.json({"error": exc.message, "action_name": exc.action_name}, status=400)

@@ -80,9 +80,11 @@ def warm_up(holder: IndexHolder) -> None:
 
 def build_services(settings: ActionSettings | None = None) -> Services:
     from knowledge_base.embedders import make_embedder
+    from knowledge_base.embedders.serial import SerialEmbedder
 
     settings = settings or ActionSettings()
-    holder = IndexHolder(settings.kb, make_embedder(settings.kb.embedder, settings.kb.model))
+    # Actions search from several worker threads (actions/offload.py): one embedding at a time.
+    holder = IndexHolder(settings.kb, SerialEmbedder(make_embedder(settings.kb.embedder, settings.kb.model)))
     warm_up(holder)  # fail (and be slow) at start-up, not on a citizen's first question
     cases, interactions = _make_repositories(settings)
     return Services(settings, holder, cases, _procedure_titles(settings), interactions)

@@ -24,6 +24,9 @@ class ActionSettings(StoreSettings, SupportSettings):
 
     action_host: str = "127.0.0.1"
     action_port: int = 5055
+    # Action calls running at once, each on its own worker thread off the event loop
+    # (actions/offload.py). Kept below the SQL pool's 10 connections.
+    action_threads: int = Field(default=8, ge=1, le=64)
     # "sql": the actions write cases directly; "http": through the backend's case API.
     case_repository: Literal["sql", "http"] = "sql"
     backend_url: str = "http://127.0.0.1:8000"
