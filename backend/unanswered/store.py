@@ -120,12 +120,12 @@ class OpenRow:
     embedding_model: str | None
 
 
-def open_snapshot(session: Session) -> list[OpenRow]:
-    """The inbox's rows (as ``open_rows``) as plain values, oldest first."""
+def open_snapshot(session: Session, *, after_id: int = 0) -> list[OpenRow]:
+    """The inbox's rows (as ``open_rows``) with an id above ``after_id``, as plain values, oldest first."""
     q = UnansweredQuestion
     result = session.execute(
         select(q.id, q.created_at, q.reason, q.question, q.channel, q.candidates, q.embedding, q.embedding_model)
-        .where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX))
+        .where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX), q.id > after_id)
         .order_by(q.id)
     )
     return [OpenRow(*row) for row in result.all()]
