@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.unanswered.masking import mask_question
@@ -212,3 +212,17 @@ def reviewed_examples(session: Session) -> list[tuple[str, str]]:
         .order_by(UnansweredQuestion.corrected_intent, UnansweredQuestion.id)
     ).all()
     return [(str(intent), str(question)) for intent, question in rows]
+
+
+def forget_older_than(session: Session, *, older_than: datetime, dry_run: bool = False) -> int:
+    """Deletes every row recorded before ``older_than`` (open, handled or reviewed); returns how many.
+
+    The retention rule of ``ventanilla-retention``: a row keeps what a citizen typed (masked,
+    but masking cannot catch everything, a name for one), so it lives no longer than the
+    conversation it came from. The caller commits.
+    """
+    where = UnansweredQuestion.created_at < older_than
+    if dry_run:
+        return int(session.scalar(select(func.count(UnansweredQuestion.id)).where(where)) or 0)
+    result = session.execute(delete(UnansweredQuestion).where(where).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
