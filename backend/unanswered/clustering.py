@@ -19,6 +19,7 @@ import numpy as np
 from knowledge_base.embedders import Vectors
 
 BRANCHING = 50
+CHUNK = 2048  # rows per distance block: 2,048 x 2,000 centres of float32 is 16 MB
 
 
 def _tree(radius: float) -> Any:
@@ -28,14 +29,17 @@ def _tree(radius: float) -> Any:
 
 
 def _nearest(vectors: Vectors, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the nearest centre per row and its squared distance."""
-    d2 = (
-        (vectors * vectors).sum(axis=1)[:, None]
-        - 2.0 * (vectors @ centers.T)
-        + (centers * centers).sum(axis=1)[None, :]
-    )
-    best = np.argmin(d2, axis=1)
-    return best.astype(np.int64), d2[np.arange(len(vectors)), best]
+    """Index of the nearest centre per row and its squared distance (in blocks: bounded memory)."""
+    best = np.zeros(len(vectors), dtype=np.int64)
+    distance = np.zeros(len(vectors), dtype=np.float32)
+    norms = (centers * centers).sum(axis=1)[None, :]
+    for start in range(0, len(vectors), CHUNK):
+        block = vectors[start : start + CHUNK]
+        d2 = (block * block).sum(axis=1)[:, None] - 2.0 * (block @ centers.T) + norms
+        found = np.argmin(d2, axis=1)
+        best[start : start + len(block)] = found
+        distance[start : start + len(block)] = d2[np.arange(len(block)), found]
+    return best, distance
 
 
 def cluster(vectors: Vectors, radius: float) -> np.ndarray:

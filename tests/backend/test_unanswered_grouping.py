@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from backend.db import create_schema, make_engine
-from backend.unanswered import store
+from backend.unanswered import clustering, store
 from backend.unanswered.clustering import Clustering
 from backend.unanswered.grouping import Group, GroupCache, compute_groups, model_key
 from backend.unanswered.models import Reason, Status
@@ -111,8 +111,9 @@ def test_another_model_regroups_from_scratch(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_extending_the_clustering_gives_the_labels_of_a_full_fit(seed: int) -> None:
+def test_extending_the_clustering_gives_the_labels_of_a_full_fit(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unit vectors in overlapping blobs: new rows change subclusters that old rows sit near."""
+    monkeypatch.setattr(clustering, "CHUNK", 64)  # distances in several blocks, as with 10,000 rows
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(12, 16))
     points = centres[rng.integers(0, 12, size=600)] + rng.normal(scale=0.6, size=(600, 16))
