@@ -7,6 +7,8 @@ the unit vectors: one pass, linear in the number of questions, and a group's spr
 bounded by a radius (no chaining of loosely related questions the way single-link
 clustering does). Groups are recomputed from the open rows: a handled group's rows are
 no longer open, so new questions like them start a new group and are counted again.
+Between regroupings, ``GroupCache`` inserts newly arrived questions into the kept Birch
+tree (``backend.unanswered.clustering``) with the same result as a regroup.
 """
 
 from __future__ import annotations
