@@ -22,6 +22,7 @@ from backend.db import create_schema, make_engine
 from backend.hashing import normalize_document
 from backend.privacy import apply_retention, cases_of_document, erase_citizen, export_citizen
 from backend.settings import StoreSettings
+from backend.unanswered import store as unanswered
 
 
 def _read_document(args: argparse.Namespace) -> str:
@@ -98,7 +99,7 @@ def retention_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="ventanilla-retention",
         description="Borra los datos personales de los trámites cerrados hace más de N días "
-        "y las conversaciones inactivas.",
+        "y las conversaciones inactivas y las preguntas sin respuesta antiguas.",
     )
     parser.add_argument("--days", type=int, help="días de retención (por defecto VENTANILLA_RETENTION_DAYS)")
     parser.add_argument(
@@ -107,6 +108,12 @@ def retention_main(argv: list[str] | None = None) -> int:
         help="días sin actividad tras los que se borra una conversación "
         "(por defecto VENTANILLA_CONVERSATION_RETENTION_DAYS)",
     )
+    parser.add_argument(
+        "--unanswered-days",
+        type=int,
+        help="días tras los que se borra una pregunta sin respuesta de la bandeja "
+        "(por defecto VENTANILLA_UNANSWERED_RETENTION_DAYS)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="solo muestra qué se borraría")
     args = parser.parse_args(argv)
     settings = StoreSettings()
@@ -114,11 +121,15 @@ def retention_main(argv: list[str] | None = None) -> int:
     conversation_days = (
         settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
     )
-    if days < 0 or conversation_days < 0:
+    unanswered_days = settings.unanswered_retention_days if args.unanswered_days is None else args.unanswered_days
+    if days < 0 or conversation_days < 0 or unanswered_days < 0:
         raise SystemExit("Error: los días de retención no pueden ser negativos.")
     sessions = _sessions(settings)
     with sessions.begin() as session:
         codes = apply_retention(session, days=days, actor="cli:retention", dry_run=args.dry_run)
+        questions = unanswered.forget_older_than(
+            session, older_than=datetime.now(timezone.utc) - timedelta(days=unanswered_days), dry_run=args.dry_run
+        )
     tracker = _tracker_engine(settings)
     try:
         cutoff = datetime.now(timezone.utc) - timedelta(days=conversation_days)
@@ -131,8 +142,14 @@ def retention_main(argv: list[str] | None = None) -> int:
         "dry_run": args.dry_run,
         "tramites": codes,
         "conversaciones": conversations,
+        "dias_preguntas_sin_respuesta": unanswered_days,
+        "preguntas_sin_respuesta": questions,
     }
     print(json.dumps(summary, ensure_ascii=False))
     verb = "se borrarían" if args.dry_run else "borrados"
-    print(f"Datos personales {verb}: {len(codes)} trámites y {conversations} conversaciones.", file=sys.stderr)
+    print(
+        f"Datos personales {verb}: {len(codes)} trámites, {conversations} conversaciones "
+        f"y {questions} preguntas sin respuesta.",
+        file=sys.stderr,
+    )
     return 0

@@ -63,6 +63,9 @@ class StoreSettings(VentanillaSettings):
     # A full URL (postgresql://...) of Rasa's store; when set it wins over dialect/db, as in Rasa.
     tracker_url: str = ""
     conversation_retention_days: int = 90
+    # Unanswered questions (masked, but still what a citizen typed) are deleted this many days
+    # after they were recorded, whatever their state (ventanilla-retention).
+    unanswered_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:

@@ -7,6 +7,8 @@ the unit vectors: one pass, linear in the number of questions, and a group's spr
 bounded by a radius (no chaining of loosely related questions the way single-link
 clustering does). Groups are recomputed from the open rows: a handled group's rows are
 no longer open, so new questions like them start a new group and are counted again.
+Between regroupings, ``GroupCache`` inserts newly arrived questions into the kept Birch
+tree (``backend.unanswered.clustering``) with the same result as a regroup.
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.unanswered import store
+from backend.unanswered.clustering import Clustering
 from backend.unanswered.models import UnansweredQuestion
 from knowledge_base.embedders import Embedder, Vectors, normalize_rows
 
 # Birch radius per embedder (unit vectors: distance^2 = 2 - 2 cosine). e5's cosines are
-# compressed high, so its radius is smaller. bench/unanswered_grouping.py measures them.
-RADIUS = {"e5": 0.28, "use": 0.45, "fake": 0.6}
+# compressed high, so its radius is smaller. e5's was calibrated with
+# ``bench/unanswered_grouping.py --calibrate`` against the synthetic set's 60 topics
+# (bench/RESULTS.md): 0.28 split topics by phrasing (377 groups for 60, completeness 0.70);
+# 0.34 about halves the groups and keeps them pure (homogeneity 0.95); from 0.38 unrelated
+# topics merge (homogeneity 0.66, one group at 0.40), so it stays 0.04 below that edge.
+RADIUS = {"e5": 0.34, "use": 0.45, "fake": 0.6}
 DEFAULT_RADIUS = 0.4
 SAMPLES = 3
+SUMMARY_TTL = timedelta(hours=1)  # the cached groups' trend counts are at most this old
 EMBED_BATCH = 256
 
 
@@ -88,18 +96,6 @@ def embed_missing(session: Session, key: str, embedder: EmbedderFactory, rows: S
     return len(missing)
 
 
-def cluster(vectors: Vectors, radius: float) -> np.ndarray:
-    """A label per row; rows closer than ``radius`` to a group's centre share it."""
-    if len(vectors) == 0:
-        return np.zeros(0, dtype=np.int64)
-    if len(vectors) == 1:
-        return np.zeros(1, dtype=np.int64)
-    from sklearn.cluster import Birch
-
-    model = Birch(threshold=radius, n_clusters=None, branching_factor=50, compute_labels=True)
-    return np.asarray(model.fit_predict(vectors), dtype=np.int64)
-
-
 def _closest(rows: Sequence[store.OpenRow]) -> Closest | None:
     totals: dict[str, float] = {}
     for row in rows:
@@ -112,15 +108,27 @@ def _closest(rows: Sequence[store.OpenRow]) -> Closest | None:
     return Closest(pid, total / len(rows))
 
 
-def summarize(rows: Sequence[store.OpenRow], labels: np.ndarray, now: datetime) -> list[Group]:
-    """Groups biggest first (then most recent): count, trend, samples, closest procedure."""
+def summarize(
+    rows: Sequence[store.OpenRow], labels: np.ndarray, now: datetime, *, reuse: Sequence[Group] = ()
+) -> list[Group]:
+    """Groups biggest first (then most recent): count, trend, samples, closest procedure.
+
+    A group of ``reuse`` with exactly the same questions is kept as it is (summarized at
+    the same ``now``): the inbox's cache passes its last groups so that a new question
+    costs the summary of its own group only.
+    """
     members: dict[int, list[store.OpenRow]] = {}
-    for row, label in zip(rows, labels, strict=True):
-        members.setdefault(int(label), []).append(row)
+    for row, label in zip(rows, labels.tolist(), strict=True):
+        members.setdefault(label, []).append(row)
+    known = {tuple(g.ids): g for g in reuse}
     week_ago, two_weeks_ago = now - timedelta(days=7), now - timedelta(days=14)
     groups = []
     for items in members.values():
         items.sort(key=lambda r: r.id)
+        same = known.get(tuple(r.id for r in items))
+        if same is not None:
+            groups.append(same)
+            continue
         newest_first = sorted(items, key=lambda r: r.created_at, reverse=True)
         samples = list(dict.fromkeys(r.question for r in newest_first))[:SAMPLES]
         groups.append(
@@ -145,44 +153,91 @@ def vectors_of(rows: Sequence[store.OpenRow]) -> Vectors:
     return np.vstack([np.frombuffer(row.embedding or b"", dtype=np.float32) for row in rows])
 
 
-def compute_groups(
-    session: Session, key: str, embedder: EmbedderFactory, *, now: datetime | None = None
-) -> list[Group]:
-    """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
-    rows = store.open_snapshot(session)
+def _embedded_rows(session: Session, key: str, embedder: EmbedderFactory, *, after_id: int = 0) -> list[store.OpenRow]:
+    """The open rows after ``after_id``, every one with a vector of this model (embeds and commits the missing)."""
+    rows = store.open_snapshot(session, after_id=after_id)
     missing = [r.id for r in rows if r.embedding is None or r.embedding_model != key]
     if missing:
         for start in range(0, len(missing), 1000):
             embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
         session.commit()
-        rows = store.open_snapshot(session)
-    labels = cluster(vectors_of(rows), radius_for(key))
-    return summarize(rows, labels, now or datetime.now(timezone.utc))
+        rows = store.open_snapshot(session, after_id=after_id)
+    return rows
+
+
+def full_clustering(session: Session, key: str, embedder: EmbedderFactory) -> tuple[list[store.OpenRow], Clustering]:
+    rows = _embedded_rows(session, key, embedder)
+    return rows, Clustering.fit(vectors_of(rows), radius_for(key))
+
+
+def compute_groups(
+    session: Session, key: str, embedder: EmbedderFactory, *, now: datetime | None = None
+) -> list[Group]:
+    """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
+    rows, clustering = full_clustering(session, key, embedder)
+    return summarize(rows, clustering.labels, now or datetime.now(timezone.utc))
 
 
 class GroupCache:
     """The last grouping, reused while the open rows are the same (count and highest id).
 
-    The inbox page must stay fast with 10,000 questions; grouping them takes seconds,
-    so it runs only when questions arrived or a group was handled.
+    The inbox page must stay fast with 10,000 questions; grouping them from scratch takes
+    most of a second. When only new questions arrived (the count grew by exactly the rows
+    above the last highest id), they are embedded and inserted into the kept clustering
+    (``Clustering.extend``: the same groups a full regroup gives), and only the groups whose
+    questions changed are summarized again. Anything else (a group handled, another
+    embedding model or radius, a new process) regroups from scratch. Summaries older than
+    ``SUMMARY_TTL`` are all redone (the trend counts move with the clock).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[int, int, str] | None = None
+        self._model: tuple[str, float] | None = None
+        self._signature: tuple[int, int] = (0, 0)
+        self._rows: list[store.OpenRow] = []
+        self._clustering: Clustering | None = None
         self._groups: list[Group] = []
+        self._summarized_at = datetime.min.replace(tzinfo=timezone.utc)
+        self.full_runs = 0  # how many times it regrouped from scratch (the tests read it)
 
     def groups(self, session: Session, model: str, embedder: EmbedderFactory) -> list[Group]:
-        key = (*store.open_signature(session), model)
+        signature = store.open_signature(session)
+        wanted = (model, radius_for(model))
+        now = datetime.now(timezone.utc)
         with self._lock:
-            if key != self._key:
-                self._groups = compute_groups(session, model, embedder)
-                self._key = key
+            same_model = wanted == self._model and self._clustering is not None
+            stale = now - self._summarized_at >= SUMMARY_TTL
+            if same_model and signature == self._signature and not stale:
+                return self._groups
+            if not (same_model and self._extend(session, model, embedder, signature)):
+                self._rows, self._clustering = full_clustering(session, model, embedder)
+                self._model, stale = wanted, True
+                self.full_runs += 1
+            if stale:
+                self._groups, self._summarized_at = [], now
+            labels = self._clustering.labels if self._clustering is not None else np.zeros(0, dtype=np.int64)
+            self._signature = (len(self._rows), self._rows[-1].id if self._rows else 0)
+            self._groups = summarize(self._rows, labels, self._summarized_at, reuse=self._groups)
             return self._groups
+
+    def _extend(self, session: Session, model: str, embedder: EmbedderFactory, signature: tuple[int, int]) -> bool:
+        """Adds the new rows to the kept clustering; False when rows also left (regroup instead)."""
+        count, top = self._signature
+        if signature == self._signature:
+            return True
+        if self._clustering is None or signature[1] <= top or signature[0] <= count:
+            return False
+        new_rows = _embedded_rows(session, model, embedder, after_id=top)
+        if count + len(new_rows) != signature[0]:
+            return False
+        self._clustering.extend(vectors_of(new_rows))
+        self._rows.extend(new_rows)
+        return True
 
     def clear(self) -> None:
         with self._lock:
-            self._key = None
+            self._model = None
+            self._clustering = None
 
 
 def row_ids_open(session: Session, ids: Sequence[int]) -> list[int]:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from backend.unanswered.masking import mask_question
@@ -120,12 +120,12 @@ class OpenRow:
     embedding_model: str | None
 
 
-def open_snapshot(session: Session) -> list[OpenRow]:
-    """The inbox's rows (as ``open_rows``) as plain values, oldest first."""
+def open_snapshot(session: Session, *, after_id: int = 0) -> list[OpenRow]:
+    """The inbox's rows (as ``open_rows``) with an id above ``after_id``, as plain values, oldest first."""
     q = UnansweredQuestion
     result = session.execute(
         select(q.id, q.created_at, q.reason, q.question, q.channel, q.candidates, q.embedding, q.embedding_model)
-        .where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX))
+        .where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX), q.id > after_id)
         .order_by(q.id)
     )
     return [OpenRow(*row) for row in result.all()]
@@ -212,3 +212,17 @@ def reviewed_examples(session: Session) -> list[tuple[str, str]]:
         .order_by(UnansweredQuestion.corrected_intent, UnansweredQuestion.id)
     ).all()
     return [(str(intent), str(question)) for intent, question in rows]
+
+
+def forget_older_than(session: Session, *, older_than: datetime, dry_run: bool = False) -> int:
+    """Deletes every row recorded before ``older_than`` (open, handled or reviewed); returns how many.
+
+    The retention rule of ``ventanilla-retention``: a row keeps what a citizen typed (masked,
+    but masking cannot catch everything, a name for one), so it lives no longer than the
+    conversation it came from. The caller commits.
+    """
+    where = UnansweredQuestion.created_at < older_than
+    if dry_run:
+        return int(session.scalar(select(func.count(UnansweredQuestion.id)).where(where)) or 0)
+    result = session.execute(delete(UnansweredQuestion).where(where).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
