@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.analytics import forget as analytics
 from backend.conversations import forget_idle_conversations, forget_senders, tracker_engine
 from backend.db import create_schema, make_engine
 from backend.hashing import normalize_document
@@ -107,6 +108,12 @@ def retention_main(argv: list[str] | None = None) -> int:
         help="días sin actividad tras los que se borra una conversación "
         "(por defecto VENTANILLA_CONVERSATION_RETENTION_DAYS)",
     )
+    parser.add_argument(
+        "--analytics-days",
+        type=int,
+        help="días tras los que se borran los eventos de estadísticas sin agregar "
+        "(por defecto VENTANILLA_ANALYTICS_RETENTION_DAYS; las cifras diarias se conservan)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="solo muestra qué se borraría")
     args = parser.parse_args(argv)
     settings = StoreSettings()
@@ -114,11 +121,15 @@ def retention_main(argv: list[str] | None = None) -> int:
     conversation_days = (
         settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
     )
-    if days < 0 or conversation_days < 0:
+    analytics_days = settings.analytics_retention_days if args.analytics_days is None else args.analytics_days
+    if days < 0 or conversation_days < 0 or analytics_days < 0:
         raise SystemExit("Error: los días de retención no pueden ser negativos.")
     sessions = _sessions(settings)
     with sessions.begin() as session:
         codes = apply_retention(session, days=days, actor="cli:retention", dry_run=args.dry_run)
+        events, idle = analytics.apply_retention(
+            session, days=analytics_days, now=datetime.now(timezone.utc), dry_run=args.dry_run
+        )
     tracker = _tracker_engine(settings)
     try:
         cutoff = datetime.now(timezone.utc) - timedelta(days=conversation_days)
@@ -131,6 +142,9 @@ def retention_main(argv: list[str] | None = None) -> int:
         "dry_run": args.dry_run,
         "tramites": codes,
         "conversaciones": conversations,
+        "dias_estadisticas": analytics_days,
+        "eventos_de_estadisticas": events,
+        "conversaciones_de_estadisticas": idle,
     }
     print(json.dumps(summary, ensure_ascii=False))
     verb = "se borrarían" if args.dry_run else "borrados"

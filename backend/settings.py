@@ -63,6 +63,9 @@ class StoreSettings(VentanillaSettings):
     # A full URL (postgresql://...) of Rasa's store; when set it wins over dialect/db, as in Rasa.
     tracker_url: str = ""
     conversation_retention_days: int = 90
+    # Raw analytics events (and analytics conversations idle as long) are deleted after this
+    # many days by ventanilla-retention; the dashboard's daily counters stay.
+    analytics_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:
