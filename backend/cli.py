@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.analytics import forget as analytics
 from backend.conversations import forget_idle_conversations, forget_senders, tracker_engine
 from backend.db import create_schema, make_engine
 from backend.hashing import normalize_document
@@ -114,6 +115,12 @@ def retention_main(argv: list[str] | None = None) -> int:
         help="días tras los que se borra una pregunta sin respuesta de la bandeja "
         "(por defecto VENTANILLA_UNANSWERED_RETENTION_DAYS)",
     )
+    parser.add_argument(
+        "--analytics-days",
+        type=int,
+        help="días tras los que se borran los eventos de estadísticas sin agregar "
+        "(por defecto VENTANILLA_ANALYTICS_RETENTION_DAYS; las cifras diarias se conservan)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="solo muestra qué se borraría")
     args = parser.parse_args(argv)
     settings = StoreSettings()
@@ -122,13 +129,18 @@ def retention_main(argv: list[str] | None = None) -> int:
         settings.conversation_retention_days if args.conversation_days is None else args.conversation_days
     )
     unanswered_days = settings.unanswered_retention_days if args.unanswered_days is None else args.unanswered_days
-    if days < 0 or conversation_days < 0 or unanswered_days < 0:
+
+    analytics_days = settings.analytics_retention_days if args.analytics_days is None else args.analytics_days
+    if days < 0 or conversation_days < 0 or unanswered_days < 0 or analytics_days < 0:
         raise SystemExit("Error: los días de retención no pueden ser negativos.")
     sessions = _sessions(settings)
     with sessions.begin() as session:
         codes = apply_retention(session, days=days, actor="cli:retention", dry_run=args.dry_run)
         questions = unanswered.forget_older_than(
             session, older_than=datetime.now(timezone.utc) - timedelta(days=unanswered_days), dry_run=args.dry_run
+        )
+        events, idle = analytics.apply_retention(
+            session, days=analytics_days, now=datetime.now(timezone.utc), dry_run=args.dry_run
         )
     tracker = _tracker_engine(settings)
     try:
@@ -144,12 +156,15 @@ def retention_main(argv: list[str] | None = None) -> int:
         "conversaciones": conversations,
         "dias_preguntas_sin_respuesta": unanswered_days,
         "preguntas_sin_respuesta": questions,
+        "dias_estadisticas": analytics_days,
+        "eventos_de_estadisticas": events,
+        "conversaciones_de_estadisticas": idle,
     }
     print(json.dumps(summary, ensure_ascii=False))
     verb = "se borrarían" if args.dry_run else "borrados"
     print(
-        f"Datos personales {verb}: {len(codes)} trámites, {conversations} conversaciones "
-        f"y {questions} preguntas sin respuesta.",
+        f"Datos personales {verb}: {len(codes)} trámites, {conversations} conversaciones, "
+        f"{questions} preguntas sin respuesta y {events} eventos de estadísticas.",
         file=sys.stderr,
     )
     return 0

@@ -4,7 +4,9 @@ Erasing (or retaining past the deadline) *anonymizes* a case: the personal colum
 are cleared, staff notes and history notes (free text that may name the citizen)
 are removed, consent records and queued notifications go, and what remains
 (procedure, status, channel, dates, the status steps) is anonymous statistics.
-Each anonymization is audited without any personal data.
+Each anonymization is audited without any personal data. The citizen's analytics
+conversations (found through the channel ids of their cases) are exported with the cases
+and unlinked from them on erasure (``backend.analytics.forget``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from backend import audit, hashing
+from backend.analytics import forget as analytics
 from backend.models import Case, CaseNote, CaseStatusChange, ConsentRecord, NotificationOutbox, OutboxState
 from backend.workflow import Status
 
@@ -89,9 +92,11 @@ def export_citizen(session: Session, *, hash_key: str, document_number: str, act
     cases = cases_of_document(session, hash_key=hash_key, document_number=document_number)
     for case in cases:
         audit.record(session, actor=actor, action="citizen.exported", case_id=case.id)
+    hashes = analytics.analytics_hashes(hash_key, (case.sender_id for case in cases))
     return {
         "generado": datetime.now(timezone.utc).isoformat(),
         "tramites": [export_case(session, case) for case in cases],
+        "estadisticas_del_asistente": analytics.export_rows(session, hashes),
     }
 
 
@@ -130,9 +135,11 @@ def anonymize_case(session: Session, case: Case, *, actor: str, reason: str, now
 
 
 def erase_citizen(session: Session, *, hash_key: str, document_number: str, actor: str) -> list[str]:
-    """Anonymizes every case of this document number; returns their codes."""
+    """Anonymizes every case of this document number and unlinks their analytics; returns their codes."""
     now = datetime.now(timezone.utc)
     cases = cases_of_document(session, hash_key=hash_key, document_number=document_number)
+    # Before the cases lose their channel ids: they are how the analytics rows are found.
+    analytics.unlink(session, analytics.analytics_hashes(hash_key, (case.sender_id for case in cases)))
     for case in cases:
         anonymize_case(session, case, actor=actor, reason="solicitud del ciudadano", now=now)
     return [case.code for case in cases]

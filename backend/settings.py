@@ -66,6 +66,9 @@ class StoreSettings(VentanillaSettings):
     # Unanswered questions (masked, but still what a citizen typed) are deleted this many days
     # after they were recorded, whatever their state (ventanilla-retention).
     unanswered_retention_days: int = 90
+    # Raw analytics events (and analytics conversations idle as long) are deleted after this
+    # many days by ventanilla-retention; the dashboard's daily counters stay.
+    analytics_retention_days: int = 90
 
     @property
     def effective_database_url(self) -> str:

@@ -18,12 +18,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from backend.accounts.models import StaffUser
-from backend.analytics import public, tables
+from backend.analytics import public, tables, unanswered_top
 from backend.analytics.case_figures import case_figures
 from backend.analytics.queries import channels, figures
 from backend.analytics.settings import AnalyticsSettings
 from backend.console.guard import PUBLIC, SIGNED_IN, ConsoleDb, ConsoleState
+from backend.console.routes_content import Pub
+from backend.console.routes_unanswered import inbox_groups
 from backend.console.web import finish, render
+from backend.content import service as content
 from backend.settings import PROJECT_ROOT
 
 router = APIRouter()
@@ -67,12 +70,23 @@ def _tables(db: ConsoleDb, start: date, end: date, canal: str) -> list[tables.Ta
     return tables.all_tables(result, case_figures(db, start, end, canal or None))
 
 
+def _unanswered(
+    request: Request, db: ConsoleDb, pub: content.Publisher, start: date, end: date, canal: str
+) -> tables.Table:
+    """The biggest unanswered groups of the range: the inbox's grouping, counted in the range and channel."""
+    asked = unanswered_top.asked_in(db, start, end, canal or None)
+    groups = inbox_groups(request, db, pub) if asked else []
+    titles = {p.procedure_id: p.title for p in content.list_procedures(db)} if asked else {}
+    return unanswered_top.table(unanswered_top.top_groups(groups, asked, titles))
+
+
 @router.get("/console/analytics", response_class=HTMLResponse)
 def dashboard(
     request: Request,
     state: ConsoleState,
     db: ConsoleDb,
     user: Staff,
+    pub: Pub,
     desde: Annotated[str, Query(max_length=10)] = "",
     hasta: Annotated[str, Query(max_length=10)] = "",
     canal: Annotated[str, Query(max_length=40)] = "",
@@ -93,6 +107,7 @@ def dashboard(
         "canal": canal,
         "channels": channels(db),
         "summary": summary,
+        "unanswered": _unanswered(request, db, pub, start, end, canal),
         "charted": [per_day, per_channel, procedures, ratings, by_status],
         "charts": charts,
         "query": urlencode(query),
@@ -106,13 +121,17 @@ def export_csv(
     state: ConsoleState,
     db: ConsoleDb,
     user: Staff,
+    pub: Pub,
     tabla: Annotated[str, Query(max_length=40)] = "resumen",
     desde: Annotated[str, Query(max_length=10)] = "",
     hasta: Annotated[str, Query(max_length=10)] = "",
     canal: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     start, end = _range(desde, hasta)
-    table = next((t for t in _tables(db, start, end, canal) if t.name == tabla), None)
+    if tabla == "sin_respuesta":
+        table: tables.Table | None = _unanswered(request, db, pub, start, end, canal)
+    else:
+        table = next((t for t in _tables(db, start, end, canal) if t.name == tabla), None)
     if table is None:
         raise HTTPException(404, detail="No existe esa tabla.")
     filename = f"ventanilla-{table.name}-{start.isoformat()}-{end.isoformat()}.csv"

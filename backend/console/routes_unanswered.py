@@ -54,7 +54,8 @@ def _cache(request: Request) -> GroupCache:
     return cache
 
 
-def _groups(request: Request, db: ConsoleDb, publisher: content.Publisher) -> list[Group]:
+def inbox_groups(request: Request, db: ConsoleDb, publisher: content.Publisher) -> list[Group]:
+    """The inbox's groups (cached per app); the analytics dashboard shows the biggest of them too."""
     settings = publisher.settings
     return _cache(request).groups(db, model_key(settings.embedder, settings.model), publisher.embedder)
 
@@ -91,7 +92,7 @@ def inbox(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Groups biggest first, a page at a time (the page stays fast with thousands of questions)."""
-    groups = _groups(request, db, publisher)
+    groups = inbox_groups(request, db, publisher)
     pages = max(1, -(-len(groups) // PAGE_SIZE))
     shown = groups[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
@@ -158,7 +159,7 @@ def group_page(
     key: Annotated[int, Query()] = 0,
     procedure: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    group = _find(_groups(request, db, publisher), key)
+    group = _find(inbox_groups(request, db, publisher), key)
     return _group_page(request, state, db, group, procedure)
 
 
@@ -166,7 +167,7 @@ def _refused(
     request: Request, state: ConsoleState, db: ConsoleDb, publisher: Pub, ids: list[int], exc: Exception, **form: str
 ) -> Response:
     db.rollback()
-    groups = _groups(request, db, publisher)
+    groups = inbox_groups(request, db, publisher)
     group = next((g for g in groups if set(ids) & set(g.ids)), None)
     if group is None:  # nothing of it is open any more
         return redirect("/console/unanswered?done=gone")

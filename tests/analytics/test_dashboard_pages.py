@@ -54,7 +54,7 @@ def test_dashboard_shows_the_figures_with_a_table_behind_every_chart(officer: Co
     page = officer.get("/console/analytics")
     assert page.status_code == 200
     html = page.text
-    assert html.count("<canvas") == 5 and html.count("<table") == 6
+    assert html.count("<canvas") == 5 and html.count("<table") == 7
     assert "/console/vendor/chart.umd.min.js" in html and "/console/static/analytics.js" in html
     assert '<th scope="row">Conversaciones</th><td>12</td>' in html
     assert '<th scope="row">Contención (resueltas sin persona)</th><td>66,7 %</td>' in html
