@@ -10,8 +10,6 @@ and assignees; names and contacts are only on the (audited) case page.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -21,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from backend import spreadsheet_csv
 from backend.models import Case
 from backend.workflow import EXPECTED_DAYS, Status, add_working_days, expected_date
 
@@ -187,31 +186,22 @@ CSV_HEADER = (
 )
 
 
-def _cell(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: quote them as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def to_csv(rows: Iterable[QueueRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for r in rows:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    r.code,
-                    r.procedure_id,
-                    r.status,
-                    r.channel,
-                    r.created_at.strftime("%Y-%m-%d %H:%M"),
-                    r.updated_at.strftime("%Y-%m-%d %H:%M"),
-                    r.status_since.strftime("%Y-%m-%d %H:%M"),
-                    r.due.isoformat() if r.due else "",
-                    "si" if r.overdue else "no",
-                    r.assignee or "",
-                )
-            ]
-        )
-    return out.getvalue()
+    return spreadsheet_csv.to_csv(
+        CSV_HEADER,
+        (
+            (
+                r.code,
+                r.procedure_id,
+                r.status,
+                r.channel,
+                r.created_at.strftime("%Y-%m-%d %H:%M"),
+                r.updated_at.strftime("%Y-%m-%d %H:%M"),
+                r.status_since.strftime("%Y-%m-%d %H:%M"),
+                r.due.isoformat() if r.due else "",
+                "si" if r.overdue else "no",
+                r.assignee or "",
+            )
+            for r in rows
+        ),
+    )

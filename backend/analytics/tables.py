@@ -6,10 +6,9 @@ disagree. Numbers only (shares as 0-1 decimals in the CSV, percentages on the pa
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
+from backend import spreadsheet_csv
 from backend.analytics.case_figures import CaseFigures
 from backend.analytics.queries import Figures
 
@@ -22,13 +21,12 @@ class Table:
     rows: list[tuple[str | int | float | None, ...]]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(self.header)
-        writer.writerows(
-            ["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row] for row in self.rows
+        """The same rows as CSV; text a spreadsheet would run as a formula (a masked sample
+        question typed by a citizen) is quoted by the console's one CSV writer."""
+        return spreadsheet_csv.to_csv(
+            self.header,
+            (["" if v is None else round(v, 4) if isinstance(v, float) else v for v in row] for row in self.rows),
         )
-        return out.getvalue()
 
 
 # Summary rows that are shares (0-1): shown as percentages on the page, decimals in the CSV.
