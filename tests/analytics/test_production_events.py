@@ -23,11 +23,9 @@ from sqlalchemy.orm import sessionmaker
 
 from backend.analytics.queries import Figures, figures
 from backend.db import make_engine
-from backend.scratch_schema import scratch_schema
 from launcher.cluster import Cluster, ClusterPorts
-from launcher.stack import log_tail
 from tests.conftest import APP_PY, ROOT, RestChat, require_service
-from tests.scaleout.conftest import require_nginx
+from tests.scaleout.conftest import started_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.postgres]
 
@@ -40,37 +38,22 @@ def cluster(
     redis_address: tuple[str, int],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Cluster]:
-    require_nginx()
     require_service("RabbitMQ", "127.0.0.1", 5672)
-    var_dir = tmp_path_factory.mktemp("analytics-cluster")
-    env = {
-        "VENTANILLA_ENV": "test",
-        "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
-        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "30",
-        "VENTANILLA_RABBITMQ_QUEUE": f"ventanilla-analytics-test-{uuid.uuid4().hex[:8]}",
-    }
-    with scratch_schema(postgres_url, "analytics_cluster") as database_url:
-        running = Cluster(
+    queue = f"ventanilla-analytics-test-{uuid.uuid4().hex[:8]}"
+    try:
+        with started_cluster(
             model=test_model,
-            var_dir=var_dir,
-            database_url=database_url,
-            redis_host=redis_address[0],
-            redis_port=redis_address[1],
+            kb_index_dir=kb_index_dir,
+            postgres_url=postgres_url,
+            redis_address=redis_address,
+            var_dir=tmp_path_factory.mktemp("analytics-cluster"),
+            schema="analytics_cluster",
             layout=ClusterPorts.free(rasa=1, actions=1, backends=1),
-            extra_env=env,
-            with_web=False,
-        )
-        try:
-            running.start(timeout=900)
-        except Exception:
-            for name in ("backend-0", "analytics-consumer", "actions-0", "rasa-0"):
-                print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
-            raise
-        try:
+            extra_env={"VENTANILLA_RABBITMQ_QUEUE": queue},
+        ) as running:
             yield running
-        finally:
-            running.stop()
-            _delete_queue(env["VENTANILLA_RABBITMQ_QUEUE"])
+    finally:
+        _delete_queue(queue)
 
 
 def _delete_queue(name: str) -> None:

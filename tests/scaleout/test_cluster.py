@@ -24,9 +24,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from backend.scratch_schema import scratch_schema
 from launcher.cluster import Cluster, ClusterPorts
-from launcher.stack import log_tail
 from tests.backend.conftest import OFFICER_TOKEN, STAFF_TOKENS
 from tests.backend.recorder import RecordingServer
 from tests.backend.test_notifications_e2e import (
@@ -36,13 +34,12 @@ from tests.backend.test_notifications_e2e import (
     open_case,
     wait_for,
 )
-from tests.scaleout.conftest import require_nginx
+from tests.scaleout.conftest import started_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CODE_RE = re.compile(r"EXP-\d{4}-\d{6}")
 OFFICER = {"Authorization": f"Bearer {OFFICER_TOKEN}"}
-PROCESSES = ["backend-0", "backend-1", "actions-0", "actions-1", "rasa-0", "rasa-1", "nginx"]
 
 
 @pytest.fixture(scope="module")
@@ -61,44 +58,27 @@ def cluster(
     receiver: RecordingServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Cluster]:
-    require_nginx()
-    var_dir = tmp_path_factory.mktemp("cluster")
     env = {
-        "VENTANILLA_ENV": "test",
-        "VENTANILLA_KB_INDEX_DIR": str(kb_index_dir),
         "VENTANILLA_CALLBACK_URL": f"{receiver.url}/bot",
         "VENTANILLA_STAFF_TOKENS": STAFF_TOKENS,
         "VENTANILLA_NOTIFY_POLL_SECONDS": "0.2",
         "VENTANILLA_NOTIFY_DEFER_SECONDS": "0.5",
-        # Six processes share the test machine's cores: the citizens' 3 s action deadline
-        # (connectors/action_guard.py) is a production promise, not what these tests check.
-        "VENTANILLA_ACTION_TIMEOUT_SECONDS": "30",
         # Scripted citizens type faster than people (17 messages in a few seconds when the
         # machine is quiet): the per-sender limit is tested in tests/reliability, not here.
         "VENTANILLA_RATE_LIMIT_SENDER": "200/10",
     }
-    with scratch_schema(postgres_url, "scaleout") as database_url:
-        running = Cluster(
-            model=test_model,
-            var_dir=var_dir,
-            database_url=database_url,
-            redis_host=redis_address[0],
-            redis_port=redis_address[1],
-            layout=ClusterPorts.free(rasa=2, actions=2, backends=2),
-            extra_env=env,
-            with_web=False,
-        )
-        try:
-            running.start(timeout=900)  # an upper bound: two Rasa servers load at once (13 min seen on a busy machine)
-        except Exception:
-            for name in PROCESSES:
-                print(f"--- {name} log ---\n{log_tail(var_dir, name)}")
-            raise
-        try:
-            warm_up(running)
-            yield running
-        finally:
-            running.stop()
+    with started_cluster(
+        model=test_model,
+        kb_index_dir=kb_index_dir,
+        postgres_url=postgres_url,
+        redis_address=redis_address,
+        var_dir=tmp_path_factory.mktemp("cluster"),
+        schema="scaleout",
+        layout=ClusterPorts.free(rasa=2, actions=2, backends=2),
+        extra_env=env,
+    ) as running:
+        warm_up(running)
+        yield running
 
 
 def warm_up(cluster: Cluster) -> None:
