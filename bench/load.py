@@ -182,10 +182,14 @@ class ProcessMeter:
         for name, pid in self.pids.items():
             self.peak_rss[name] = max(self.peak_rss[name], self._rss_mb(pid))
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process used since start(), whatever the machine's load."""
+        return {name: self._cpu_seconds(pid) - self._cpu_start[name] for name, pid in self.pids.items()}
+
     def cpu_share(self) -> dict[str, float]:
         """Average share of one core each process used since start() (1.0 = a whole core)."""
         elapsed = max(time.monotonic() - self._started, 1e-9)
-        return {name: (self._cpu_seconds(pid) - self._cpu_start[name]) / elapsed for name, pid in self.pids.items()}
+        return {name: seconds / elapsed for name, seconds in self.cpu_seconds().items()}
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -19,6 +19,7 @@ Runs inside Rasa (Python 3.10): imports only Rasa, SQLAlchemy (Rasa's) and the s
 from __future__ import annotations
 
 import logging
+import os
 from asyncio import AbstractEventLoop
 from pathlib import Path
 from typing import Any
@@ -38,17 +39,31 @@ class VentanillaEventBroker(EventBroker):
     ) -> EventBroker | None:
         settings = broker_config.kwargs
         kind = str(settings.get("kind") or "sql").strip().lower()
-        if kind == "none":
-            logger.info("event broker off (VENTANILLA_EVENT_BROKER=none)")
-            return None
-        if kind == "sql":
-            return sql_broker(str(settings.get("db") or "var/rasa_events.db"))
-        if kind == "pika":
-            return await pika_broker(broker_config, event_loop)
-        raise ValueError(f"VENTANILLA_EVENT_BROKER must be sql, pika or none, not {kind!r}")
+        timings = os.environ.get("VENTANILLA_BENCH_BROKER_TIMINGS", "")
+        if timings:  # bench/analytics_side_by_side.py only
+            from connectors.broker_timing import install
+
+            install(timings)
+        broker = await _build(kind, broker_config, event_loop)
+        if timings and broker is not None:
+            from connectors.broker_timing import timed_publish
+
+            broker = timed_publish(broker)
+        return broker
 
     def publish(self, event: dict[str, Any]) -> None:  # pragma: no cover - never instantiated
         raise NotImplementedError
+
+
+async def _build(kind: str, config: EndpointConfig, event_loop: AbstractEventLoop | None) -> EventBroker | None:
+    if kind == "none":
+        logger.info("event broker off (VENTANILLA_EVENT_BROKER=none)")
+        return None
+    if kind == "sql":
+        return sql_broker(str(config.kwargs.get("db") or "var/rasa_events.db"))
+    if kind == "pika":
+        return await pika_broker(config, event_loop)
+    raise ValueError(f"VENTANILLA_EVENT_BROKER must be sql, pika or none, not {kind!r}")
 
 
 def sql_broker(db: str) -> EventBroker:

@@ -9,8 +9,8 @@ Definitions (shown on the dashboard too):
   failure (a fallback or a "no sé" not followed, in the same conversation, by an answer or a
   case opened); counted on the day the conversation started.
 - fallback rate: fallbacks / citizens' messages; abstention rate: "no sé" / (answers + "no sé").
-- reply time: from the citizen's message to the bot's first reply, read from fixed buckets
-  (median and p95 interpolated inside a bucket, so they are approximate to the bucket).
+- reply time: from the citizen's message to the bot's first reply; median and p95 read from
+  fine log-spaced buckets, within 2 % of the exact nearest-rank values (reply_times.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.analytics import reply_times
 from backend.analytics.models import AnalyticsDaily
-from backend.analytics.recorder import REPLY_BUCKETS_MS
 
 
 @dataclass
@@ -39,7 +39,8 @@ class Figures:
     procedures: list[tuple[str, int]] = field(default_factory=list)
     ratings: dict[int, int] = field(default_factory=dict)
     helpful: dict[bool, int] = field(default_factory=dict)
-    reply_buckets: dict[str, int] = field(default_factory=dict)
+    # reply-time bucket index (reply_times.py) -> replies
+    reply_buckets: dict[int, int] = field(default_factory=dict)
 
     def total(self, metric: str) -> int:
         return self.totals.get(metric, 0)
@@ -75,31 +76,15 @@ class Figures:
 
     @property
     def reply_median_ms(self) -> float | None:
-        return bucket_quantile(self.reply_buckets, 0.5)
+        return reply_times.quantile(self.reply_buckets, 0.5)
 
     @property
     def reply_p95_ms(self) -> float | None:
-        return bucket_quantile(self.reply_buckets, 0.95)
+        return reply_times.quantile(self.reply_buckets, 0.95)
 
 
 def _share(part: int, whole: int) -> float | None:
     return None if whole <= 0 else part / whole
-
-
-def bucket_quantile(buckets: dict[str, int], q: float) -> float | None:
-    """The q-quantile of a bucketed distribution, linear inside the bucket it falls in."""
-    total = sum(buckets.values())
-    if not total:
-        return None
-    target = q * total
-    seen, lower = 0, 0.0
-    for bound in REPLY_BUCKETS_MS:
-        count = buckets.get(str(bound), 0)
-        if count and seen + count >= target:
-            return lower + (bound - lower) * (target - seen) / count
-        seen += count
-        lower = float(bound)
-    return float(REPLY_BUCKETS_MS[-1])  # in the open-ended bucket: at least this
 
 
 def figures(session: Session, start: date, end: date, channel: str | None = None) -> Figures:
@@ -125,8 +110,9 @@ def figures(session: Session, start: date, end: date, channel: str | None = None
             result.ratings[int(key)] = result.ratings.get(int(key), 0) + value
         elif metric == "feedback":
             result.helpful[key == "1"] = result.helpful.get(key == "1", 0) + value
-        elif metric == "reply_bucket":
-            result.reply_buckets[key] = result.reply_buckets.get(key, 0) + value
+        elif metric == reply_times.METRIC:
+            bucket = int(key)
+            result.reply_buckets[bucket] = result.reply_buckets.get(bucket, 0) + value
         else:
             totals[metric] += value
             per_day[day][metric] += value

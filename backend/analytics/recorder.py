@@ -20,18 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from backend.analytics import reply_times
 from backend.analytics.convert import SESSION_START, Emitted, convert, datetime_of, is_contained, utc_day
 from backend.analytics.models import AnalyticsConversation, AnalyticsDaily, AnalyticsEvent
 from backend.hashing import keyed_hash
 
-# Upper bounds (ms) of the reply-time buckets the median and p95 are read from.
-REPLY_BUCKETS_MS = (100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000)
 _KEPT_KEYS = 20
 CounterKey = tuple[date, str, str, str]
-
-
-def reply_bucket(ms: int) -> str:
-    return str(next((bound for bound in REPLY_BUCKETS_MS if ms <= bound), "inf"))
 
 
 def counters_of(emitted: Emitted, channel: str) -> list[tuple[CounterKey, int]]:
@@ -45,7 +40,7 @@ def counters_of(emitted: Emitted, channel: str) -> list[tuple[CounterKey, int]]:
         return [
             ((day, channel, "reply_count", ""), 1),
             ((day, channel, "reply_ms_sum", ""), ms),
-            ((day, channel, "reply_bucket", reply_bucket(ms)), 1),
+            ((day, channel, reply_times.METRIC, str(reply_times.bucket_of(ms))), 1),
         ]
     if kind == "answer":
         return [((day, channel, "answers", ""), 1), ((day, channel, "procedure", emitted.procedure_id or ""), 1)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -10,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.analytics import reply_times
 from backend.analytics.models import AnalyticsConversation, AnalyticsEvent
-from backend.analytics.queries import bucket_quantile, figures
+from backend.analytics.queries import figures
 from backend.analytics.recorder import Recorder
 from backend.db import create_schema, make_engine
 from tests.analytics.events import Script
@@ -66,8 +69,8 @@ def test_a_scripted_day_gives_exact_figures(sessions: sessionmaker[Session]) -> 
     assert result.helpful == {True: 1} and result.ratings == {4: 1}
     assert result.per_channel == {"rest": 6, "telegram": 1}
     assert telegram.conversations == 1 and telegram.total("handoffs") == 1 and telegram.total("contained") == 0
-    assert result.reply_buckets == {"500": 9}  # every reply came 350 ms after the message
-    assert result.reply_median_ms == pytest.approx(400.0)
+    assert result.reply_buckets == {reply_times.bucket_of(350): 9}  # every reply came 350 ms after the message
+    assert result.reply_median_ms == pytest.approx(350.0, rel=0.02)
     assert kinds.count("conversation_started") == 7
 
 
@@ -107,8 +110,39 @@ def test_no_text_or_slot_value_is_stored(sessions: sessionmaker[Session]) -> Non
     assert "30123456" not in dump and "correo" not in dump and "H-99" not in dump
 
 
-def test_quantiles_come_from_the_buckets() -> None:
-    assert bucket_quantile({}, 0.5) is None
-    assert bucket_quantile({"100": 1, "200": 1}, 0.5) == 100.0
-    assert bucket_quantile({"1000": 10}, 0.95) == pytest.approx(750 + 250 * 0.95)
-    assert bucket_quantile({"inf": 3}, 0.5) == 30000.0
+def exact(times: list[int], q: float) -> int:
+    """The nearest-rank q-quantile: the ceil(q * n)-th smallest."""
+    return sorted(times)[math.ceil(q * len(times)) - 1]
+
+
+def test_every_time_is_within_two_percent_of_its_bucket() -> None:
+    assert reply_times.quantile({}, 0.5) is None
+    assert reply_times.value_of(reply_times.bucket_of(0)) == 0.0
+    for ms in [*range(1, 5000), 9_999, 65_432, 3_600_000]:
+        assert abs(reply_times.value_of(reply_times.bucket_of(ms)) - ms) <= 0.02 * ms + 1e-9, ms
+    assert reply_times.bucket_of(100) < reply_times.bucket_of(105)  # 5 % apart: never one bucket (4.1 % wide)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_median_and_p95_match_the_exact_percentiles_of_a_known_set(sessions: sessionmaker[Session], seed: int) -> None:
+    """Reply times recorded through the recorder; the dashboard's figures vs. the exact ones."""
+    rng = random.Random(seed)
+    times: dict[str, list[int]] = {"rest": [], "telegram": []}
+    events: list[dict[str, object]] = []
+    for n, channel in enumerate(["rest", "telegram"] * 3):  # 3 conversations per channel, two days
+        script = Script(f"citizen-{seed}-{n}", START + (n % 2) * 86_400 + n * 3_000, channel=channel).session()
+        for _ in range(80):
+            ms = int(rng.lognormvariate(math.log(300), 1.1)) + 100 * (n % 3)  # a long right tail
+            script.user("hola", "greet").action("utter_greet").bot("utter_greet", step=ms / 1000)
+            times[channel].append(round((script.events[-1]["timestamp"] - script.events[-3]["timestamp"]) * 1000))
+        events.extend(script.events)
+    record(sessions, events)
+    every = times["rest"] + times["telegram"]
+    with sessions() as session:
+        cases = [(figures(session, DAY, date(2026, 11, 21)), every)]
+        cases += [(figures(session, DAY, date(2026, 11, 21), channel=c), times[c]) for c in times]
+    for result, known in cases:
+        assert result.total("reply_count") == len(known)
+        for shown, q in ((result.reply_median_ms, 0.5), (result.reply_p95_ms, 0.95)):
+            assert shown is not None
+            assert abs(shown - exact(known, q)) <= 0.02 * exact(known, q) + 1e-9, (q, shown, exact(known, q))
