@@ -10,7 +10,9 @@ environment and returns it, so the events still flow through Rasa's mechanism.
 - ``pika`` (production): Rasa's ``PikaEventBroker`` to RabbitMQ: a durable queue
   (``VENTANILLA_RABBITMQ_QUEUE``) bound to Rasa's fanout exchange, persistent messages,
   unsent events kept and re-sent after a reconnection; the consumer
-  (``python -m backend.analytics.consumer``) writes them to PostgreSQL.
+  (``python -m backend.analytics.consumer``) writes them to PostgreSQL. Rasa's broker logs
+  each event's content (DEBUG, and ERROR when a send fails): ``EventContentFilter`` keeps
+  citizens' words and sender ids out of those records.
 - ``none``: no events (analytics off).
 
 Runs inside Rasa (Python 3.10): imports only Rasa, SQLAlchemy (Rasa's) and the standard library.
@@ -106,10 +108,36 @@ def sql_broker(db: str) -> EventBroker:
     return LocalSqlEventBroker(db)
 
 
+class EventContentFilter(logging.Filter):
+    """Keeps events' contents out of Rasa's Pika broker's log records.
+
+    ``PikaEventBroker._publish`` logs every event it sends at DEBUG (``rasa run --debug``), and
+    every event it fails to send at ERROR, with the event's text (the citizen's words) and the
+    sender id (a phone number on WhatsApp): we drop the DEBUG ones and reword the others.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "rasa_event" not in str(record.msg):
+            return True
+        if record.levelno < logging.WARNING:
+            return False
+        record.msg, record.args = "an event could not be sent to RabbitMQ (kept to resend; content not logged)", None
+        return True
+
+
+def quiet_pika_event_logs() -> None:
+    """Installs EventContentFilter on Rasa's Pika broker logger, once."""
+    pika_logger = logging.getLogger("rasa.core.brokers.pika")
+    if not any(isinstance(f, EventContentFilter) for f in pika_logger.filters):
+        pika_logger.addFilter(EventContentFilter())
+
+
 async def pika_broker(config: EndpointConfig, event_loop: AbstractEventLoop | None) -> EventBroker | None:
-    """Rasa's RabbitMQ broker with one durable queue named by the environment."""
+    """Rasa's RabbitMQ broker with one durable queue named by the environment (events not logged)."""
     import rasa.shared.core.events  # noqa: F401 - PikaEventBroker._publish needs it loaded
     from rasa.core.brokers.pika import PikaEventBroker
+
+    quiet_pika_event_logs()
 
     settings = config.kwargs
     pika_config = EndpointConfig(

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from backend.analytics.queries import Figures, figures
 from backend.db import make_engine
 from backend.scratch_schema import scratch_schema
 from tests.analytics.events import Script
-from tests.conftest import APP_PY, ROOT, require_service
+from tests.conftest import APP_PY, ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
@@ -36,18 +35,6 @@ START = 1795132800.0
 def database(postgres_url: str) -> Iterator[str]:
     with scratch_schema(postgres_url, prefix="analytics") as url:
         yield url
-
-
-@pytest.fixture
-def queue() -> Iterator[str]:
-    require_service("RabbitMQ", "127.0.0.1", 5672)
-    import pika
-
-    name = f"ventanilla-analytics-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
-    connection.channel().queue_delete(name)
-    connection.close()
 
 
 def publish(queue: str, scripts: list[Script], kind: str = "pika") -> None:
