@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from backend.analytics.models import AnalyticsDaily, AnalyticsEvent
 from backend.analytics.queries import Figures, figures
-from backend.db import make_engine
+from backend.analytics.recorder import Recorder
+from backend.db import create_schema, make_engine
 from backend.scratch_schema import scratch_schema
 from tests.analytics.events import Script
 from tests.conftest import APP_PY, ROOT
@@ -51,7 +56,8 @@ def publish(queue: str, scripts: list[Script], kind: str = "pika") -> None:
     )
 
 
-def start_consumer(database: str, queue: str, log: Path) -> subprocess.Popen[bytes]:
+def start_consumer(database: str, queue: str, log: Path, *argv: str) -> subprocess.Popen[bytes]:
+    """The consumer (``python -m backend.analytics.consumer``, or ``argv``) in batches of 7."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -60,7 +66,8 @@ def start_consumer(database: str, queue: str, log: Path) -> subprocess.Popen[byt
         "VENTANILLA_EVENT_BATCH": "7",
     }
     with log.open("ab") as out:
-        return subprocess.Popen([str(APP_PY), "-m", "backend.analytics.consumer"], env=env, stdout=out, stderr=out)
+        command = argv or ("-m", "backend.analytics.consumer")
+        return subprocess.Popen([str(APP_PY), *command], env=env, stdout=out, stderr=out)
 
 
 def read(database: str) -> Figures:
@@ -119,3 +126,81 @@ def test_events_survive_the_consumer_being_stopped(database: str, queue: str, tm
     assert result.total("answers") == 30 and result.total("abstentions") == 15
     assert result.total("messages_in") == 45 and result.total("contained") == 15
     assert result.procedures == [("pasaporte-emision", 30)]
+
+
+def recorded_rows(url: str) -> tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]]:
+    """Every daily counter and every analytics event (without ids or hashes) in the database."""
+    engine = make_engine(url, pool_size=1, max_overflow=0) if url.startswith("postgresql") else make_engine(url)
+    try:
+        with sessionmaker(engine)() as session:
+            daily = Counter(
+                {(r.day, r.channel, r.metric, r.key): r.value for r in session.scalars(select(AnalyticsDaily))}
+            )
+            events = Counter(
+                (e.day, e.channel, e.kind, e.intent, e.procedure_id, e.value)
+                for e in session.scalars(select(AnalyticsEvent))
+            )
+    finally:
+        engine.dispose()
+    return daily, events
+
+
+def reference_rows(
+    scripts: list[Script], folder: Path
+) -> tuple[Counter[tuple[object, ...]], Counter[tuple[object, ...]]]:
+    """What recording the same events once, in one go, gives (a fresh SQLite database)."""
+    url = f"sqlite:///{folder / 'reference.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    with sessionmaker(engine)() as session:
+        Recorder("r" * 32).record(session, [e for s in scripts for e in s.events])
+        session.commit()
+    engine.dispose()
+    return recorded_rows(url)
+
+
+def waiting_in(queue: str, expected: int, timeout: float = 20.0) -> int:
+    """Messages ready in the queue, once it shows ``expected`` (RabbitMQ requeues a dead consumer's unacked)."""
+    import pika
+
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
+        try:
+            count = connection.channel().queue_declare(queue, durable=True, passive=True).method.message_count
+        finally:
+            connection.close()
+        if count == expected or time.monotonic() > deadline:
+            return int(count)
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("mode", ["before_commit", "after_commit"])
+def test_a_consumer_killed_mid_batch_loses_and_counts_nothing_twice(
+    database: str, queue: str, tmp_path: Path, mode: str
+) -> None:
+    """SIGKILL in the third batch of 7, after writing its rows (uncommitted, or committed and not acked)."""
+    scripts = conversations(0, 12)
+    total = sum(len(s.events) for s in scripts)
+    publish(queue, scripts)  # all waiting: the consumer takes full batches of 7
+    log = tmp_path / "consumer.log"
+    dying = start_consumer(database, queue, log, str(Path(__file__).with_name("consumer_dies_mid_batch.py")), mode, "3")
+    assert dying.wait(timeout=120) == -signal.SIGKILL, log.read_text()
+    assert waiting_in(queue, total - 2 * 7) == total - 2 * 7  # batches 1-2 acked, batch 3 back in the queue
+    written = read(database)
+    assert written.conversations < 12  # the kill came mid-stream
+
+    consumer = start_consumer(database, queue, log)
+    try:
+        wait_for(database, 12)
+        assert waiting_in(queue, 0) == 0
+        time.sleep(1)  # the last batch's commit
+    finally:
+        consumer.terminate()
+        consumer.wait(timeout=20)
+    assert consumer.returncode == 0, log.read_text()
+    daily, events = recorded_rows(database)
+    expected_daily, expected_events = reference_rows(scripts, tmp_path)
+    assert daily == expected_daily
+    assert events == expected_events
+    assert daily[(DAY, "rest", "conversations", "")] == 12 and daily[(DAY, "rest", "answers", "")] == 12
