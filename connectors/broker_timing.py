@@ -1,10 +1,11 @@
 """Bench only: what Rasa spends synchronously per saved tracker to stream its events to the broker.
 
 ``VENTANILLA_BENCH_BROKER_TIMINGS=<file>`` (set by bench/analytics_side_by_side.py, never
-in production) makes connectors/event_broker.py call :func:`install`, which wraps Rasa's
-``TrackerStore.stream_events`` (the tracker store calls it inside every ``save``, inside the
-turn: with a broker it re-reads the stored tracker, diffs it and calls ``publish`` per new
-event) and the broker's ``publish``. One line per ``save`` is appended to the file:
+in production) makes connectors/event_broker.py call :func:`install`, which wraps
+``stream_events`` (the tracker store calls it inside every ``save``, inside the turn: Rasa's
+re-reads the stored tracker, diffs it and calls ``publish`` per new event; ours,
+connectors/tracker_store.py, counts the stored events instead of re-reading them) and the
+broker's ``publish``. One line per ``save`` is appended to the file:
 ``wall_ms cpu_ms publishes publish_ms`` (``cpu_ms`` is the thread's CPU time, which a loaded
 machine does not inflate the way it does wall time). With events off the same wrapper
 times the tracker store's early return, so both stacks are measured alike.
@@ -20,15 +21,20 @@ _installed: list[str] = []
 
 
 def install(path: str) -> None:
-    """Wraps ``TrackerStore.stream_events`` once per process; lines go to ``path``."""
+    """Wraps ``stream_events`` of Rasa's tracker stores and ours, once per process; lines go to ``path``."""
     from rasa.core.tracker_store import TrackerStore
+
+    from connectors.tracker_store import StreamingSQLTrackerStore
 
     if _installed:
         return
     _installed.append(path)
-    original = TrackerStore.stream_events
+    for store in (TrackerStore, StreamingSQLTrackerStore):
+        store.stream_events = _timed(store.stream_events, path)  # type: ignore[method-assign]
 
-    async def stream_events(self: TrackerStore, tracker: Any) -> None:
+
+def _timed(original: Any, path: str) -> Any:
+    async def stream_events(self: Any, tracker: Any) -> None:
         calls, seconds = _published["calls"], _published["seconds"]
         wall, cpu = time.perf_counter(), time.thread_time()
         await original(self, tracker)
@@ -36,7 +42,7 @@ def install(path: str) -> None:
         published = _published["calls"] - calls, (_published["seconds"] - seconds) * 1000
         _append(path, f"{wall * 1000:.3f} {cpu * 1000:.3f} {published[0]} {published[1]:.3f}\n")
 
-    TrackerStore.stream_events = stream_events
+    return stream_events
 
 
 def _append(path: str, line: str) -> None:

@@ -48,7 +48,7 @@ def test_the_embedded_stack_keeps_sqlite_and_the_in_memory_lock(
     for name in EMBEDDED_STORES:  # a developer's own settings aside: the defaults
         monkeypatch.delenv(name, raising=False)
     env = Stack(model=tmp_path / "unused.tar.gz", var_dir=tmp_path).environment()
-    assert rasa_stores(env) == {"lock": "InMemoryLockStore", "tracker": "SQLTrackerStore", "dialect": "sqlite"}
+    assert rasa_stores(env) == {"lock": "InMemoryLockStore", "tracker": "StreamingSQLTrackerStore", "dialect": "sqlite"}
     assert (tmp_path / "rasa_tracker.db").exists()
 
 
@@ -59,7 +59,7 @@ def test_the_cluster_uses_postgresql_and_redis(
         cluster = Cluster(model=tmp_path, var_dir=tmp_path, database_url=url, redis_host=redis_address[0])
         assert rasa_stores(cluster.environment()) == {
             "lock": "RedisLockStore",
-            "tracker": "SQLTrackerStore",
+            "tracker": "StreamingSQLTrackerStore",
             "dialect": "postgresql",
         }
 
