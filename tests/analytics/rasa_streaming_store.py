@@ -34,7 +34,7 @@ class Collecting(EventBroker):
 
 def turns() -> list[list[Any]]:
     start = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1)]
-    out = [start + [ActionExecuted("action_listen", timestamp=1.2)]]
+    out = [[*start, ActionExecuted("action_listen", timestamp=1.2)]]
     for n in range(4):
         ts = 10.0 + n * 10
         out.append(
