@@ -64,4 +64,16 @@ def timed_publish(broker: Any) -> Any:
             _published["seconds"] += time.perf_counter() - started
 
     broker.publish = timed
+    publish_many = getattr(broker, "publish_many", None)
+    if publish_many is not None:
+
+        def timed_many(events: list[dict[str, Any]]) -> None:
+            started = time.perf_counter()
+            try:
+                publish_many(events)
+            finally:
+                _published["calls"] += len(events)
+                _published["seconds"] += time.perf_counter() - started
+
+        broker.publish_many = timed_many
     return broker

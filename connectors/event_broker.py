@@ -75,7 +75,8 @@ def sql_broker(db: str) -> EventBroker:
     event (NullPool): about 20 ms per event on a busy machine, 150 ms per turn. The subclass
     below writes the same rows through one sqlite3 connection per thread, in WAL mode with
     normal syncing (a commit is not an fsync): well under a millisecond per event
-    (bench/analytics_turn_overhead.py). The backend's drain reads the file meanwhile.
+    (bench/analytics_turn_overhead.py); ``publish_many`` (connectors/tracker_store.py calls
+    it with a turn's new events) commits them once. The backend's drain reads the file meanwhile.
     """
     import json
     import sqlite3
@@ -100,9 +101,20 @@ def sql_broker(db: str) -> EventBroker:
             return conn
 
         def publish(self, event: dict[str, Any]) -> None:
-            self._connection().execute(
-                "INSERT INTO events (sender_id, data) VALUES (?, ?)", (event.get("sender_id"), json.dumps(event))
-            )
+            self._insert([event])
+
+        def publish_many(self, events: list[dict[str, Any]]) -> None:
+            """A saved tracker's new events in one transaction (one commit, not one per event)."""
+            self._insert(events)
+
+        def _insert(self, events: list[dict[str, Any]]) -> None:
+            conn = self._connection()
+            with conn:  # sqlite3: BEGIN ... COMMIT (ROLLBACK on error)
+                conn.execute("BEGIN")
+                conn.executemany(
+                    "INSERT INTO events (sender_id, data) VALUES (?, ?)",
+                    [(event.get("sender_id"), json.dumps(event)) for event in events],
+                )
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     return LocalSqlEventBroker(db)

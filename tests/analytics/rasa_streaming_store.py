@@ -4,13 +4,16 @@ Run with Rasa's interpreter by tests/analytics/test_streaming_store.py: ``python
 rasa_streaming_store.py FOLDER``. Each store gets its own SQLite file and a broker that
 collects what it is given; the conversation grows turn by turn (saved after each), starts a
 new session half-way, and is saved once more unchanged. Prints one JSON object:
-``{"rasa": [...], "ours": [...]}``, the streamed events in order.
+``{"rasa": [...], "ours": [...], "ours_sql": [...]}``, the streamed events in order
+(``ours_sql``: ours with the embedded SQL broker, which takes a turn's events in one
+transaction, read back from its table).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from connectors.event_broker import sql_broker
 from connectors.tracker_store import StreamingSQLTrackerStore
 
 
@@ -52,8 +56,8 @@ def turns() -> list[list[Any]]:
     return out
 
 
-async def streamed(store_class: type[SQLTrackerStore], db: Path) -> list[dict[str, Any]]:
-    broker = Collecting()
+async def streamed(store_class: type[SQLTrackerStore], db: Path, broker: Any = None) -> list[dict[str, Any]]:
+    broker = broker or Collecting()
     store = store_class(domain=Domain.empty(), dialect="sqlite", db=str(db), event_broker=broker)
     tracker = DialogueStateTracker("citizen-1", slots=[])
     for events in turns():
@@ -61,13 +65,16 @@ async def streamed(store_class: type[SQLTrackerStore], db: Path) -> list[dict[st
             tracker.update(event)
         await store.save(tracker)
         tracker = await store.retrieve("citizen-1") or tracker  # as Rasa does for the next message
-    return broker.events
+    return getattr(broker, "events", [])
 
 
 async def main(folder: Path) -> None:
     rasa = await streamed(SQLTrackerStore, folder / "rasa.db")
     ours = await streamed(StreamingSQLTrackerStore, folder / "ours.db")
-    print(json.dumps({"rasa": rasa, "ours": ours}))
+    await streamed(StreamingSQLTrackerStore, folder / "ours_sql.db", sql_broker(str(folder / "events.db")))
+    with sqlite3.connect(folder / "events.db") as conn:
+        ours_sql = [json.loads(data) for (data,) in conn.execute("SELECT data FROM events ORDER BY id")]
+    print(json.dumps({"rasa": rasa, "ours": ours, "ours_sql": ours_sql}))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def test_same_events_streamed_as_rasas_own_store(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     streamed = json.loads(result.stdout.strip().splitlines()[-1])
     assert streamed["ours"] == streamed["rasa"]
+    assert streamed["ours_sql"] == streamed["rasa"]  # through the SQL broker's one-transaction publish_many
     kinds = [e["event"] for e in streamed["ours"]]
     assert kinds.count("user") == 4 and kinds.count("session_started") == 2
     assert len(kinds) == 3 + 4 * 5 + 2  # every event once: nothing re-sent by the unchanged save
