@@ -11,7 +11,9 @@ For ``sql`` (embedded) the time is the synchronous insert+commit of the 9 events
 Rasa spends inside the turn; for ``pika`` it is the synchronous part (scheduling the
 publish; the send runs in the background of Rasa's event loop), then the wait until
 RabbitMQ took them is reported apart. Prints median and p95 per turn, in milliseconds.
-This is the broker's own cost, not a side-by-side run of two whole stacks.
+This is the broker's own cost, not a side-by-side run of two whole stacks, and not all Rasa
+does per turn for the events: the tracker store's ``stream_events`` around these calls is timed
+inside the real server by ``bench.analytics_side_by_side`` (connectors/broker_timing.py).
 """
 
 from __future__ import annotations

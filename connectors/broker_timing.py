@@ -1,14 +1,14 @@
 """Bench only: what Rasa spends synchronously per saved tracker to stream its events to the broker.
 
 ``VENTANILLA_BENCH_BROKER_TIMINGS=<file>`` (set by bench/analytics_side_by_side.py, never
-in production) makes connectors/event_broker.py call :func:`install`, which wraps
-``stream_events`` (the tracker store calls it inside every ``save``, inside the turn: Rasa's
-re-reads the stored tracker, diffs it and calls ``publish`` per new event; ours,
-connectors/tracker_store.py, counts the stored events instead of re-reading them) and the
-broker's ``publish``. One line per ``save`` is appended to the file:
+in production) makes connectors/event_broker.py call :func:`install`, which wraps what a tracker store's
+``save`` does for the events, inside the turn: Rasa's ``stream_events`` (re-reads the stored
+tracker, diffs it, calls ``publish`` per new event) and our ``publish_new``
+(connectors/tracker_store.py: the new events ``save`` found anyway), and the broker's
+``publish``. One line per ``save`` that streams is appended to the file:
 ``wall_ms cpu_ms publishes publish_ms`` (``cpu_ms`` is the thread's CPU time, which a loaded
-machine does not inflate the way it does wall time). With events off the same wrapper
-times the tracker store's early return, so both stacks are measured alike.
+machine does not inflate the way it does wall time). With events off ours publishes
+nothing and writes no line: what events cost is then exactly what the "on" lines show.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _installed: list[str] = []
 
 
 def install(path: str) -> None:
-    """Wraps ``stream_events`` of Rasa's tracker stores and ours, once per process; lines go to ``path``."""
+    """Wraps Rasa's ``stream_events`` and our ``publish_new``, once per process; lines go to ``path``."""
     from rasa.core.tracker_store import TrackerStore
 
     from connectors.tracker_store import StreamingSQLTrackerStore
@@ -29,20 +29,31 @@ def install(path: str) -> None:
     if _installed:
         return
     _installed.append(path)
-    for store in (TrackerStore, StreamingSQLTrackerStore):
-        store.stream_events = _timed(store.stream_events, path)  # type: ignore[method-assign]
+    stream_events, publish_new = TrackerStore.stream_events, StreamingSQLTrackerStore.publish_new
+
+    async def timed_stream_events(self: Any, tracker: Any) -> None:
+        started = _start()
+        await stream_events(self, tracker)
+        _stop(path, started)
+
+    def timed_publish_new(self: Any, sender_id: str, events: list[Any]) -> None:
+        started = _start()
+        publish_new(self, sender_id, events)
+        _stop(path, started)
+
+    TrackerStore.stream_events = timed_stream_events
+    StreamingSQLTrackerStore.publish_new = timed_publish_new  # type: ignore[method-assign]
 
 
-def _timed(original: Any, path: str) -> Any:
-    async def stream_events(self: Any, tracker: Any) -> None:
-        calls, seconds = _published["calls"], _published["seconds"]
-        wall, cpu = time.perf_counter(), time.thread_time()
-        await original(self, tracker)
-        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-        published = _published["calls"] - calls, (_published["seconds"] - seconds) * 1000
-        _append(path, f"{wall * 1000:.3f} {cpu * 1000:.3f} {published[0]} {published[1]:.3f}\n")
+def _start() -> tuple[float, float, float, float]:
+    return _published["calls"], _published["seconds"], time.perf_counter(), time.thread_time()
 
-    return stream_events
+
+def _stop(path: str, started: tuple[float, float, float, float]) -> None:
+    calls, seconds, wall, cpu = started
+    wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+    published = _published["calls"] - calls, (_published["seconds"] - seconds) * 1000
+    _append(path, f"{wall * 1000:.3f} {cpu * 1000:.3f} {published[0]} {published[1]:.3f}\n")
 
 
 def _append(path: str, line: str) -> None:
