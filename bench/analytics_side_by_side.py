@@ -29,7 +29,9 @@ Two load-robust measures (wall-clock differences drown in a shared machine's noi
 
     .venv/bin/python -m bench.analytics_side_by_side --rounds 0 --cpu 6 --conversations 20
 
-The quiet-machine wall-clock check (the lead's): ``--rounds 8 --paired 120 --cpu 4``.
+The quiet-machine wall-clock check (the lead's, bench/RESULTS.md):
+
+    .venv/bin/python -m bench.analytics_side_by_side --rounds 8 --conversations 20 --paired 120 --cpu 4
 
 The test model (tests/config.fast.yml, var/test-models) and the test index
 (var/test-kb-index) are used: what is compared is the broker, not the NLU.
