@@ -89,15 +89,24 @@ def _share(part: int, whole: int) -> float | None:
 
 def figures(session: Session, start: date, end: date, channel: str | None = None) -> Figures:
     """The figures for ``start``..``end`` (both included), one channel or all."""
+    in_range = [AnalyticsDaily.day >= start, AnalyticsDaily.day <= end]
+    if channel:
+        in_range.append(AnalyticsDaily.channel == channel)
     query = (
         select(AnalyticsDaily.day, AnalyticsDaily.channel, AnalyticsDaily.metric, AnalyticsDaily.key)
         .add_columns(func.sum(AnalyticsDaily.value))
-        .where(AnalyticsDaily.day >= start, AnalyticsDaily.day <= end)
+        .where(*in_range, AnalyticsDaily.metric != reply_times.METRIC)
         .group_by(AnalyticsDaily.day, AnalyticsDaily.channel, AnalyticsDaily.metric, AnalyticsDaily.key)
     )
-    if channel:
-        query = query.where(AnalyticsDaily.channel == channel)
+    # Reply-time buckets only as range totals: summed in the database, not per day.
+    replies = (
+        select(AnalyticsDaily.key, func.sum(AnalyticsDaily.value))
+        .where(*in_range, AnalyticsDaily.metric == reply_times.METRIC)
+        .group_by(AnalyticsDaily.key)
+    )
     result = Figures(start=start, end=end, channel=channel)
+    for key, value in session.execute(replies):
+        result.reply_buckets[int(key)] = int(value or 0)
     totals: dict[str, int] = defaultdict(int)
     per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     per_channel: dict[str, int] = defaultdict(int)
@@ -110,9 +119,6 @@ def figures(session: Session, start: date, end: date, channel: str | None = None
             result.ratings[int(key)] = result.ratings.get(int(key), 0) + value
         elif metric == "feedback":
             result.helpful[key == "1"] = result.helpful.get(key == "1", 0) + value
-        elif metric == reply_times.METRIC:
-            bucket = int(key)
-            result.reply_buckets[bucket] = result.reply_buckets.get(bucket, 0) + value
         else:
             totals[metric] += value
             per_day[day][metric] += value
