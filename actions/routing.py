@@ -46,10 +46,19 @@ def disambiguation_buttons(intent: str, procedure_id: str) -> list[dict[str, str
         "check_case_status": {"title": "Consultar mi trámite", "payload": "/check_case_status"},
         "list_my_cases": {"title": "Ver mis trámites", "payload": "/list_my_cases"},
         "out_of_scope": {"title": "No, es otra cosa", "payload": "/out_of_scope"},
+        "cancel": {"title": "No, quería cancelar", "payload": "/cancel"},
     }[intent]
-    if intent == "out_of_scope":
+    if intent in ("out_of_scope", "cancel"):
         know = {**know, "title": "Sí, ver requisitos"}
     return [know, other]
+
+
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The knowledge base's answer; ``route`` says whether it answered (``answer``) or offered
+    its closest procedures instead (``ask``): the rules continue from it."""
+    events = ActionAnswerProcedure().answer(dispatcher, tracker)
+    answered = any(e.get("name") == "kb_answered" and e.get("value") for e in events)
+    return [*events, SlotSet("route", (Route.ANSWER if answered else Route.ASK).value)]
 
 
 class ActionRouteMessage(Action):
@@ -83,9 +92,7 @@ class ActionRouteMessage(Action):
             decision.route.value,
         )
         if decision.route is Route.ANSWER:
-            events = ActionAnswerProcedure().answer(dispatcher, tracker)
-            answered = any(e.get("name") == "kb_answered" and e.get("value") for e in events)
-            return [*events, SlotSet("route", (Route.ANSWER if answered else Route.ASK).value)]
+            return _answer(dispatcher, tracker)
         # Only a catalog procedure can be started (an imported document cannot).
         top = next((h for h in (result.closest if result else []) if h.document.kind == "procedure"), None)
         if decision.route is Route.ASK and top is not None:
@@ -96,10 +103,26 @@ class ActionRouteMessage(Action):
             )
             return [SlotSet("route", Route.ASK.value), SlotSet("kb_answered", False)]
         if intent == "open_case" and top is not None and kb_confidence >= services.settings.routing.named_kb:
+            if result is not None and result.hits:
+                return self._named_answer(dispatcher, tracker, top.document.title)
             return self._named_procedure(dispatcher, top.procedure_id, top.document.title)
         if intent == "out_of_scope" and not forced:  # the bot will say it cannot help: an abstention
             unanswered.record_answer(tracker, result.closest if result else [], answered=False)
         return [SlotSet("route", Route.INTENT.value)]
+
+    @staticmethod
+    def _named_answer(dispatcher: CollectingDispatcher, tracker: Tracker, title: str) -> list[EventType]:
+        """Opening a case that names a procedure the knowledge base can answer about: what it
+        asks for comes first, with «Iniciar trámite» one tap away (its button starts the form
+        with the procedure filled in).
+
+        "Quiero sacar el pasaporte" is worded like a request and like a question, and neither
+        signal tells them apart (bench/RESULTS.md, issue 13): the answer serves both, and
+        costs a citizen who only wanted to start one tap."""
+        dispatcher.utter_message(response="utter_case_procedure_named_answer", procedure_title=title)
+        # The message's procedure entity already filled the slot; nothing is started yet, so
+        # a later generic "iniciar un trámite" must not find it prefilled (the button refills it).
+        return [SlotSet("procedure", None), *_answer(dispatcher, tracker)]
 
     @staticmethod
     def _named_procedure(dispatcher: CollectingDispatcher, procedure_id: str, title: str) -> list[EventType]:

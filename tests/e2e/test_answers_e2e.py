@@ -21,14 +21,18 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HOLDOUT = EVAL_DIR / "holdout.jsonl"
 MAX_TOP1_GAP = 0.03
+MAX_FALSE_ABSTAIN = 0.05
+MIN_ABSTAIN_ON_NULL = 0.90
 
 
-# Known gap, kept visible: after routing, holdout e2e top-1 is 0.845 against kb eval's 0.929
-# (bench/RESULTS.md). strict: the day the gap closes this XPASSes and fails, so the mark goes.
+# Known gap, kept visible (bench/RESULTS.md, second round): on the holdout e2e top-1 is
+# within 3 points of kb eval (0.899 vs 0.929), but false abstention is 7.1 % (<= 5 % asked)
+# and abstention on out-of-scope questions 81 % (>= 90 % asked; kb eval's own is 81 %).
+# strict: the day all three hold this XPASSes and fails, so the mark goes.
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 13 open: e2e top-1 on the holdout is ~8 points below kb eval (requests that name "
-    "a procedure and stolen questions get the same intent and KB confidences)",
+    reason="issue 13 open: holdout false abstention 7.1 % (<= 5 %) and abstention on out-of-scope "
+    "questions 81 % (>= 90 %, the knowledge base's own figure)",
 )
 def test_holdout_top1_end_to_end_is_within_3_points_of_kb_eval(stack: Any, kb_index_dir: Path) -> None:
     results = run_set(stack.rasa_url, load_questions(HOLDOUT))
@@ -39,3 +43,5 @@ def test_holdout_top1_end_to_end_is_within_3_points_of_kb_eval(stack: Any, kb_in
     print(f"e2e {e2e}\nkb eval {kb}\n{report}")
     assert e2e["n"] == kb["n"] == len(results)
     assert e2e["top1"] >= kb["top1"] - MAX_TOP1_GAP, f"e2e {e2e} vs kb eval {kb}; misses:\n{report}"
+    assert e2e["false_abstain"] <= MAX_FALSE_ABSTAIN, f"e2e {e2e}; misses:\n{report}"
+    assert e2e["abstain_on_null"] >= MIN_ABSTAIN_ON_NULL, f"e2e {e2e}; misses:\n{report}"

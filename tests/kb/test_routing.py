@@ -4,6 +4,7 @@ fake index: what the citizen receives and which ``route`` the rules continue fro
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,6 +118,9 @@ def test_ask_branch_offers_both_readings_as_buttons(install: Any) -> None:
     assert [b["payload"] for b in messages[0]["buttons"]][1] == "/check_case_status"
     messages, _ = route(QUESTION, "out_of_scope")
     assert [b["payload"] for b in messages[0]["buttons"]][1] == "/out_of_scope"
+    messages, _ = route(QUESTION, "cancel")
+    assert messages[0]["response"] == "utter_route_ask_cancel"
+    assert [b["payload"] for b in messages[0]["buttons"]][1] == "/cancel"
 
 
 def test_intent_branch_says_nothing(install: Any) -> None:
@@ -125,9 +129,30 @@ def test_intent_branch_says_nothing(install: Any) -> None:
     assert route(QUESTION, "out_of_scope") == ([], {"route": "intent"})
 
 
-def test_opening_a_case_that_names_a_procedure_fills_it_and_offers_requirements(install: Any) -> None:
-    # Intent certain: no question, the form starts with the procedure the message named.
+def test_opening_a_case_that_names_a_procedure_answers_first_with_start_one_tap_away(install: Any) -> None:
+    # Intent certain and the knowledge base answers about the procedure the message named:
+    # what it asks for comes first, and «Iniciar trámite» starts the form with it filled in.
     install(RoutingSettings(answer_kb=NEVER, answer_intent=0.5, ask_kb=ALWAYS, ask_intent=0.5, named_kb=ALWAYS))
+    messages, slots = route(QUESTION, "open_case", confidence=0.99)
+    assert messages[0]["response"] == "utter_case_procedure_named_answer"
+    assert messages[0]["procedure_title"]
+    payloads = [m["custom"] for m in messages if m.get("custom")]
+    assert [p["procedure_id"] for p in payloads] == ["documento-identidad-duplicado"]
+    # «Iniciar trámite» is a button of the domain's next-steps responses (bot/domain/knowledge.yml).
+    [next_steps] = [m for m in messages if str(m.get("response", "")).startswith("utter_kb_next_steps")]
+    assert next_steps["procedure_id"] == "documento-identidad-duplicado"
+    assert slots["route"] == "answer" and slots["kb_answered"] is True
+    assert slots["procedure"] is None  # nothing is started until the citizen taps
+
+
+def test_a_named_procedure_the_knowledge_base_cannot_answer_starts_the_form_filled_in(
+    install: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(RoutingSettings(answer_kb=NEVER, answer_intent=0.5, ask_kb=ALWAYS, ask_intent=0.5, named_kb=ALWAYS))
+    searcher = services_module.get_services().search.searcher()
+    found = searcher.search(QUESTION)
+    abstained = dataclasses.replace(found, hits=[])
+    monkeypatch.setattr(type(searcher), "search", lambda self, text, *a, **k: abstained)
     messages, slots = route(QUESTION, "open_case", confidence=0.99)
     [message] = messages
     assert message["response"] == "utter_case_procedure_named"
