@@ -429,6 +429,7 @@ def main() -> None:
     parser.add_argument("--index", default=str(ROOT / "var" / "kb_index"), help="index directory of the own stack")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the started processes")
     parser.add_argument("--py-spy", default="", help="py-spy binary: profile Rasa's stages during each level")
+    parser.add_argument("--profile-out", default="", help="with --py-spy: keep the raw profiles (rasa-N.txt) here")
     parser.add_argument(
         "--cluster", type=int, default=0, help="N > 0: the production profile with N Rasa servers behind nginx"
     )
@@ -447,8 +448,10 @@ def main() -> None:
         if args.cluster
         else own_stack(config, index, extra_env)
     )
-    with started as target, tempfile.TemporaryDirectory() as profiles:
-        probes = Probes(target.actions_url, args.py_spy, Path(profiles))
+    with started as target, tempfile.TemporaryDirectory() as scratch:
+        profiles = Path(args.profile_out or scratch)
+        profiles.mkdir(parents=True, exist_ok=True)
+        probes = Probes(target.actions_url, args.py_spy, profiles)
         print(asyncio.run(measure(target.url, target.pids, levels, seconds, cases, probes)))
         if target.tracker_db:
             messages, predicted = predictions_per_message(target.tracker_db)
