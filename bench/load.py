@@ -15,6 +15,8 @@ memory of each server process, read from ``/proc`` (Linux). The level where thro
 stops growing is the saturation point; the process at ~100 % of a core is what saturates.
 
     .venv/bin/python -m bench.load                       # own stack (shipped model), 1 5 20 50 100
+    .venv/bin/python -m bench.load --seconds-at 20=300   # the same, 5 minutes at 20 citizens
+    .venv/bin/python -m bench.load --cluster 2           # production profile, 2 Rasa servers behind nginx
     .venv/bin/python -m bench.load --config tests/config.fast.yml --levels 1 5 --seconds 20
     .venv/bin/python -m bench.load --url http://127.0.0.1:5005 --pids rasa=123,actions=456
 
@@ -330,10 +332,13 @@ def load_questions(limit: int | None = None) -> list[str]:
     return answerable[:limit] if limit else answerable
 
 
-async def measure(url: str, pids: dict[str, int], levels: list[int], seconds: float, cases: int, probes: Probes) -> str:
+async def measure(
+    url: str, pids: dict[str, int], levels: list[int], seconds: dict[int, float], cases: int, probes: Probes
+) -> str:
+    """Each level in turn, ``seconds[level]`` measured seconds each."""
     people = Citizens(load_questions(), await open_cases(url, cases))
     meter = ProcessMeter(pids)
-    results = [await run_level(url, people, level, seconds, meter, probes) for level in levels]
+    results = [await run_level(url, people, level, seconds[level], meter, probes) for level in levels]
     return report(results)
 
 
@@ -424,6 +429,9 @@ def main() -> None:
     parser.add_argument("--actions-url", default="", help="with --url: the action server, for its stage histograms")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 5, 20, 50, 100])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds per level")
+    parser.add_argument(
+        "--seconds-at", action="append", default=[], help="LEVEL=SECONDS: a longer run for one level (20=300)"
+    )
     parser.add_argument("--cases", type=int, default=5, help="cases opened first, for the status scenario")
     parser.add_argument("--config", default=str(ROOT / "config.yml"), help="Rasa config whose model to use")
     parser.add_argument("--index", default=str(ROOT / "var" / "kb_index"), help="index directory of the own stack")
@@ -436,7 +444,10 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test", help="with --cluster")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}")
-    levels, seconds, cases = args.levels, args.seconds, args.cases
+    levels, cases = args.levels, args.cases
+    seconds = {level: args.seconds for level in levels} | {
+        int(level): float(value) for level, value in (item.split("=", 1) for item in args.seconds_at)
+    }
     if args.url:
         probes = Probes(args.actions_url, args.py_spy)
         print(asyncio.run(measure(args.url, parse_pids(args.pids), levels, seconds, cases, probes)))

@@ -9,7 +9,11 @@ commit (bench/RESULTS.md, "Rasa's cost per message"). In WAL mode with
 database stays consistent after a crash or power cut (SQLite's guarantee for WAL),
 and at worst the last turns before a power cut are lost, as with the analytics file
 (connectors/event_broker.py). Readers (the backend's live-agent view) no longer block
-Rasa's writes, nor Rasa their reads.
+Rasa's writes, nor Rasa their reads. Rasa's engine opens and closes a connection for
+every tracker read and write (SQLAlchemy's default for a SQLite file); in WAL mode the
+last connection to close also checkpoints the log to the disk, so the same profile then
+found that close as costly as the commit had been. The connections are kept open instead
+(a small pool), and SQLite checkpoints in the background of later commits as usual.
 
 Any other database (PostgreSQL in production: ``VENTANILLA_TRACKER_URL``) is Rasa's
 store unchanged. bot/endpoints.yml names this class as the tracker store's type.
@@ -22,8 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000")
 
@@ -42,10 +48,28 @@ def tune_sqlite(engine: Engine) -> None:
     event.listen(engine, "connect", _on_connect)
 
 
+def kept_sqlite_engine(engine: Engine) -> Engine:
+    """An engine on ``engine``'s SQLite file whose connections stay open between sessions."""
+    kept = create_engine(
+        engine.url,
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=4,
+        # Rasa uses its store from its event loop's thread; the pool may hand a connection
+        # made there to another thread only if sqlite3 lets it (it serializes calls itself).
+        connect_args={"check_same_thread": False},
+    )
+    tune_sqlite(kept)
+    return kept
+
+
 class VentanillaTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` (same tables, same arguments); SQLite files tuned by ``tune_sqlite``."""
+    """``SQLTrackerStore`` (same tables, same arguments); a SQLite file on kept, tuned connections."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # Rasa's engine creates the tables
         if self.engine.dialect.name == "sqlite":
-            tune_sqlite(self.engine)
+            rasas = self.engine
+            self.engine = kept_sqlite_engine(rasas)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+            rasas.dispose()
