@@ -66,6 +66,8 @@ def kept_sqlite_engine(engine: Engine) -> Engine:
 class VentanillaTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` (same tables, same arguments); a SQLite file on kept, tuned connections."""
 
+    engine: Engine
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # Rasa's engine creates the tables
         if self.engine.dialect.name == "sqlite":
