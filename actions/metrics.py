@@ -21,6 +21,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse, raw
 
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Actions that read or write cases, and the operation each one is.
 CASE_ACTIONS = {
@@ -69,6 +70,23 @@ class ActionMetrics:
             "ventanilla_kb_answers", "Knowledge-base answers given, by procedure", ["procedure"], registry=r
         )
         self.kb_abstentions = Counter("ventanilla_kb_abstentions", "Knowledge-base abstentions (no sé)", registry=r)
+        # Where an action call's time goes (bench/load.py's per-stage breakdown): the whole call
+        # per action, and inside it the query embedding, the rest of the index search and each
+        # case / interaction store call (actions/stage_timing.py).
+        self.action_duration = Histogram(
+            "ventanilla_action_duration_seconds",
+            "Time of one action call on the action server, by action",
+            ["action"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.stages = Histogram(
+            "ventanilla_action_stage_seconds",
+            "Time of the stages inside action calls: embedding, index_search, database (by operation)",
+            ["stage", "operation"],
+            buckets=STAGE_BUCKETS,
+            registry=r,
+        )
         self.case_operations = Counter(
             "ventanilla_case_operations",
             "Case operations from the conversation, by action and result",
@@ -76,6 +94,10 @@ class ActionMetrics:
             registry=r,
         )
         r.register(IndexCollector())
+
+    def stage(self, stage: str, operation: str, seconds: float) -> None:
+        """One stage of an action call took ``seconds`` (actions/stage_timing.py)."""
+        self.stages.labels(stage, operation).observe(seconds)
 
     def action_done(self, name: str, status: int, result: dict[str, Any] | None) -> None:
         """Counts one action call from its outcome and the responses it returned."""

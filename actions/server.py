@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from actions.metrics import install as install_metrics
 from actions.offload import ActionPool
 from actions.services import Services, build_services, set_services
 from actions.settings import ActionSettings, load_settings
+from actions.stage_timing import instrument
 from connectors.common import redaction
 
 logger = logging.getLogger("actions.server")
@@ -52,7 +54,7 @@ def create_app(
     @app.before_server_start
     async def _load(app: Sanic[Any, Any]) -> None:
         built: Services = await asyncio.get_running_loop().run_in_executor(None, services, settings)
-        set_services(built)
+        set_services(instrument(built, metrics.stage))
         app.ctx.ready = True
         logger.info("action server ready index=%s threads=%d", built.search.searcher().index.version, pool.threads)
 
@@ -77,6 +79,7 @@ def create_app(
             return response.json({"error": "invalid body"}, status=400)
         name = str(action_call.get("next_action", ""))
         _remember_citizen_text(action_call)
+        started = time.perf_counter()
         try:
             result = await pool.run(lambda: executor.run(action_call))
         except ActionExecutionRejection as exc:
@@ -94,6 +97,7 @@ def create_app(
             metrics.action_done(name, 500, None)
             return response.json({"error": "action failed", "action_name": name}, status=500)
         body = result.model_dump() if result else None
+        metrics.action_duration.labels(name or "unknown").observe(time.perf_counter() - started)
         metrics.action_done(name, 200, body)
         return response.json(body)
 

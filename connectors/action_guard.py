@@ -38,6 +38,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors import action_results
 from connectors.common import redaction
 from connectors.common.messages import ACTIONS_UNAVAILABLE as APOLOGY
 
@@ -134,6 +135,8 @@ class ActionGuardInput(InputChannel):
             return answer.status, await answer.read()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Rasa checks each answer that comes back through here: with one prebuilt validator.
+        action_results.install()
         bp = Blueprint("ventanilla_action_guard", __name__)
 
         @bp.route("/webhook", methods=["POST"])

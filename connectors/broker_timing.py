@@ -24,12 +24,12 @@ def install(path: str) -> None:
     """Wraps Rasa's ``stream_events`` and our ``publish_new``, once per process; lines go to ``path``."""
     from rasa.core.tracker_store import TrackerStore
 
-    from connectors.tracker_store import StreamingSQLTrackerStore
+    from connectors.tracker_store import VentanillaTrackerStore
 
     if _installed:
         return
     _installed.append(path)
-    stream_events, publish_new = TrackerStore.stream_events, StreamingSQLTrackerStore.publish_new
+    stream_events, publish_new = TrackerStore.stream_events, VentanillaTrackerStore.publish_new
 
     async def timed_stream_events(self: Any, tracker: Any) -> None:
         started = _start()
@@ -42,7 +42,7 @@ def install(path: str) -> None:
         _stop(path, started)
 
     TrackerStore.stream_events = timed_stream_events
-    StreamingSQLTrackerStore.publish_new = timed_publish_new  # type: ignore[method-assign]
+    VentanillaTrackerStore.publish_new = timed_publish_new  # type: ignore[method-assign]
 
 
 def _start() -> tuple[float, float, float, float]:

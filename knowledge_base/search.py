@@ -81,7 +81,13 @@ def limit_search_threads(threads: int) -> None:
 class Searcher:
     """Answers queries over one loaded index. Immutable: safe to share across threads."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: SearchSettings) -> None:
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        settings: SearchSettings,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
         if index.manifest.get("embedder") != embedder.name:
             raise ValueError(
                 f"El índice se construyó con '{index.manifest.get('embedder')}' "
@@ -91,6 +97,9 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.tuning: Tuning = settings.tuning(embedder.name)
+        # Told the seconds of each stage of every search ("embedding", "index_search"): the
+        # action server's metrics break a procedure answer's time down with it.
+        self._observe = observe
         if settings.search_threads > 0:
             limit_search_threads(settings.search_threads)
         # The question's embedding is most of a search's time. The bot searches a follow-up
@@ -115,8 +124,11 @@ class Searcher:
         version = self.index.version
         if not query.strip():
             return SearchResult(query, [], True, [], version, rewritten=query)
+        started = time.perf_counter()
         rewritten = self.index.rewriter.rewrite(query)
+        embedding_started = time.perf_counter()
         qvec = self._embed_query(rewritten)
+        embedded = time.perf_counter()
         lexical = self._lexical_scores(analyze(rewritten))
         aspect = aspect_of(rewritten)
         if within is not None:
@@ -129,6 +141,10 @@ class Searcher:
         confidence = (ranked[0].score - out_of_scope) if ranked else float("-inf")
         abstained = not ranked or confidence < threshold
         closest = ranked
+        if self._observe is not None:
+            # The query's embedding (about 0 when cached) apart from everything else of the search.
+            self._observe("embedding", embedded - embedding_started)
+            self._observe("index_search", (embedding_started - started) + (time.perf_counter() - embedded))
         return SearchResult(
             query, [] if abstained else closest, abstained, closest, version, confidence, out_of_scope, rewritten
         )
@@ -216,6 +232,9 @@ class IndexHolder:
     """
 
     def __init__(self, settings: SearchSettings, embedder: Embedder, check_every: float = 1.0) -> None:
+        # Set by whoever wants each search's stage times (the action server's metrics); every
+        # searcher this holder loads reports to it.
+        self.stage_observer: Callable[[str, float], None] | None = None
         self._settings = settings
         self._embedder = embedder
         self._check_every = check_every
@@ -227,6 +246,11 @@ class IndexHolder:
     @property
     def index_dir(self) -> Path:
         return self._settings.index_dir
+
+    def _observe_stage(self, stage: str, seconds: float) -> None:
+        observer = self.stage_observer
+        if observer is not None:
+            observer(stage, seconds)
 
     def searcher(self) -> Searcher:
         current = self._searcher
@@ -242,7 +266,9 @@ class IndexHolder:
             if serving is not None and (version is None or version == serving.index.version or version == self._failed):
                 return serving
             try:
-                fresh = Searcher(load_index(self.index_dir, version), self._embedder, self._settings)
+                fresh = Searcher(
+                    load_index(self.index_dir, version), self._embedder, self._settings, observe=self._observe_stage
+                )
             except Exception:
                 if serving is None:
                     raise

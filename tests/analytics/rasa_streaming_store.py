@@ -25,7 +25,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors.event_broker import sql_broker
-from connectors.tracker_store import StreamingSQLTrackerStore
+from connectors.tracker_store import VentanillaTrackerStore
 
 
 class Collecting(EventBroker):
@@ -70,8 +70,8 @@ async def streamed(store_class: type[SQLTrackerStore], db: Path, broker: Any = N
 
 async def main(folder: Path) -> None:
     rasa = await streamed(SQLTrackerStore, folder / "rasa.db")
-    ours = await streamed(StreamingSQLTrackerStore, folder / "ours.db")
-    await streamed(StreamingSQLTrackerStore, folder / "ours_sql.db", sql_broker(str(folder / "events.db")))
+    ours = await streamed(VentanillaTrackerStore, folder / "ours.db")
+    await streamed(VentanillaTrackerStore, folder / "ours_sql.db", sql_broker(str(folder / "events.db")))
     with sqlite3.connect(folder / "events.db") as conn:
         ours_sql = [json.loads(data) for (data,) in conn.execute("SELECT data FROM events ORDER BY id")]
     print(json.dumps({"rasa": rasa, "ours": ours, "ours_sql": ours_sql}))

@@ -21,7 +21,7 @@ RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 PROBE = """
 import json
 from rasa.core.lock_store import LockStore
-from rasa.core.tracker_store import TrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.core.utils import AvailableEndpoints
 
 endpoints = AvailableEndpoints.read_endpoints("bot/endpoints.yml")
@@ -29,8 +29,13 @@ lock_store = LockStore.create(endpoints.lock_store)
 tracker_store = TrackerStore.create(endpoints.tracker_store)
 if hasattr(lock_store, "red"):
     lock_store.red.ping()
+journal = ""
+if tracker_store.engine.dialect.name == "sqlite":
+    with tracker_store.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
 print(json.dumps({"lock": type(lock_store).__name__, "tracker": type(tracker_store).__name__,
-                  "dialect": tracker_store.engine.dialect.name}))
+                  "sql_tracker": isinstance(tracker_store, SQLTrackerStore),
+                  "dialect": tracker_store.engine.dialect.name, "journal": journal}))
 """
 
 
@@ -48,7 +53,14 @@ def test_the_embedded_stack_keeps_sqlite_and_the_in_memory_lock(
     for name in EMBEDDED_STORES:  # a developer's own settings aside: the defaults
         monkeypatch.delenv(name, raising=False)
     env = Stack(model=tmp_path / "unused.tar.gz", var_dir=tmp_path).environment()
-    assert rasa_stores(env) == {"lock": "InMemoryLockStore", "tracker": "StreamingSQLTrackerStore", "dialect": "sqlite"}
+    # Rasa's SQL store on a SQLite file in WAL mode (connectors/tracker_store.py).
+    assert rasa_stores(env) == {
+        "lock": "InMemoryLockStore",
+        "tracker": "VentanillaTrackerStore",
+        "sql_tracker": True,
+        "dialect": "sqlite",
+        "journal": "wal",
+    }
     assert (tmp_path / "rasa_tracker.db").exists()
 
 
@@ -59,8 +71,10 @@ def test_the_cluster_uses_postgresql_and_redis(
         cluster = Cluster(model=tmp_path, var_dir=tmp_path, database_url=url, redis_host=redis_address[0])
         assert rasa_stores(cluster.environment()) == {
             "lock": "RedisLockStore",
-            "tracker": "StreamingSQLTrackerStore",
+            "tracker": "VentanillaTrackerStore",
+            "sql_tracker": True,
             "dialect": "postgresql",
+            "journal": "",
         }
 
 
