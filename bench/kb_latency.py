@@ -24,6 +24,7 @@ What is real and what is synthetic:
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
     .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
     VENTANILLA_KB_E5_RUNTIME=onnx .venv/bin/python -m bench.kb_latency --sizes 1000,100000   # e5 on ONNX Runtime
+    .venv/bin/python -m bench.kb_latency --quality var/test-kb-index --sizes 100000   # dev quality, exact vs HNSW
 """
 
 from __future__ import annotations
@@ -95,6 +96,39 @@ def build_one(size: int, index_dir: Path, hnsw_min_size: int) -> dict[str, objec
         vectors=vectors,
     )
     return {"build_seconds": round(time.perf_counter() - started, 2), "build_peak_rss_mb": round(_rss_mb("VmHWM"), 1)}
+
+
+def quality_at(size: int, base_dir: Path, hnsw: bool) -> dict[str, object]:
+    """Dev metrics of the real index grown to ``size`` passages with synthetic ones, HNSW or exact.
+
+    The real passages keep their stored vectors (those of ``base_dir``, e.g. the test index),
+    so this checks what the index type does to quality at that size: HNSW is approximate,
+    and the synthetic passages also compete in BM25.
+    """
+    from knowledge_base.embedders import make_embedder
+    from knowledge_base.evaluation import evaluate, load_questions
+    from knowledge_base.index import build_index, load_index
+    from knowledge_base.search import Searcher
+    from knowledge_base.settings import PACKAGE_DIR, SearchSettings
+
+    base = load_index(base_dir)
+    settings = SearchSettings(query_cache_size=0)
+    embedder = make_embedder(str(base.manifest["embedder"]))
+    passages, documents, vectors, corpus = _synthetic_corpus(size - len(base.passages), embedder.dim)
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(
+            base.passages + passages,
+            {**base.documents, **documents},
+            embedder,
+            Path(tmp),
+            hnsw_min_size=size if hnsw else size + 1,
+            out_of_scope=corpus.out_of_scope,
+            rewriter=corpus.rewriter,
+            vectors=np.vstack([base.matrix, vectors]),
+        )
+        index = load_index(Path(tmp))
+        metrics = evaluate(Searcher(index, embedder, settings), load_questions(PACKAGE_DIR / "eval" / "dev.jsonl"))
+    return {"size": size, "faiss": index.manifest["faiss"], **metrics}
 
 
 def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[str, object]:
@@ -175,7 +209,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure-threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quality",
+        metavar="BASE_INDEX",
+        help="instead: dev metrics of that real index grown to each size (exact and HNSW)",
+    )
+    parser.add_argument("--quality-one", nargs=3, metavar=("SIZE", "BASE", "HNSW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quality_one:
+        size, base, hnsw = args.quality_one
+        print(json.dumps(quality_at(int(size), Path(base), hnsw == "1")))
+        return 0
+    if args.quality:
+        print(
+            "| passages (real + synthetic) | FAISS | top1 | recall@3 | MRR | abstain_on_null | false_abstain | load avg |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for spec in args.sizes.split(","):
+            size = int(spec.rstrip("x"))
+            for hnsw in ("0", "1"):
+                m = _run("--quality-one", str(size), args.quality, hnsw)
+                print(
+                    f"| {size:,} | {m['faiss']} | {m['top1']} | {m['recall_at_3']} | {m['mrr']} | "
+                    f"{m['abstain_on_null']} | {m['false_abstain']} | {os.getloadavg()[0]:.1f} |",
+                    flush=True,
+                )
+        return 0
     if args.build:
         from knowledge_base.settings import SearchSettings
 
