@@ -22,7 +22,7 @@ PIP_TOOLS  := pip-tools==7.6.2
 # Unit tests: no trained model, no Rasa/action server, no PostgreSQL, no browser.
 FAST_MARKERS := not slow and not e2e and not postgres and not browser
 
-.PHONY: help setup run test test-fast check lock index train validate kb-validate clean browser npm nginx promtool eval-e2e
+.PHONY: help setup run test test-assets test-fast check lock index train validate kb-validate clean browser npm nginx promtool eval-e2e
 
 help:
 	@echo "make run    - start Ventanilla locally (SQLite, local files, no external service)"
@@ -96,7 +96,12 @@ promtool:
 	  echo "==> Installing Debian's prometheus (promtool) for the alert-rule tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
-test: setup browser nginx promtool
+# The test model and the test index, built at once (launcher/test_assets.py): the fixtures
+# then find both cached.
+test-assets: setup
+	$(PY) -m launcher.test_assets
+
+test: setup browser nginx promtool test-assets
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed
