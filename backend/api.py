@@ -23,6 +23,7 @@ from backend.analytics.wiring import embedded_drain
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.console.app import install as install_console
+from backend.console.routes_unanswered import warm_inbox
 from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
@@ -106,6 +107,8 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         await asyncio.to_thread(create_schema, engine)
         if settings.content_seed_on_start:
             await asyncio.to_thread(_seed_content, state.sessions)
+        if settings.unanswered_warm_on_start:
+            warm_inbox(app)  # the first inbox grouping, on the inbox cache's own thread
         dispatcher = Dispatcher(engine, settings) if dispatch else None
         task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher") if dispatcher else None
         if not len(state.staff):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,12 @@ class BackendSettings(StoreSettings):
     login_max_failures_account: int = 5
     login_max_failures_address: int = 20
     password_min_length: int = 12
+    # The unanswered inbox serves its last complete grouping; a request waits at most this
+    # long for a regroup that is running (after a group was handled, at start) before it
+    # shows the last one marked "actualizando" (the page must render in under 0.5 s).
+    unanswered_page_wait_seconds: float = Field(default=0.1, ge=0.0, le=60.0)
+    # The first grouping of the inbox starts with the process (on its own thread).
+    unanswered_warm_on_start: bool = True
     # A fresh database takes the YAML files of knowledge_base/content as published v1 at start-up.
     content_seed_on_start: bool = True
 

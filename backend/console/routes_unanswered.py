@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from backend import audit
 from backend.accounts.models import StaffUser
 from backend.console.guard import EDITORS, ConsoleDb, ConsoleState
 from backend.console.routes_content import Pub
+from backend.console.routes_content import publisher as publisher_dependency
 from backend.console.web import redirect, render
 from backend.content import service as content
+from backend.deps import AppState
 from backend.settings import PROJECT_ROOT
 from backend.unanswered import handling, nlu_export, store
-from backend.unanswered.grouping import Group, GroupCache, model_key
+from backend.unanswered.cache import GroupCache, InboxView
+from backend.unanswered.grouping import Group, model_key
 from backend.unanswered.models import Reason
 
 router = APIRouter()
@@ -47,17 +50,47 @@ DONE = {
 }
 
 
-def _cache(request: Request) -> GroupCache:
-    cache = getattr(request.app.state, "unanswered_groups", None)
+def inbox_cache(app: FastAPI) -> GroupCache:
+    """The app's one inbox cache (its background regroups read through the app's sessions)."""
+    cache = getattr(app.state, "unanswered_groups", None)
     if cache is None:
-        cache = request.app.state.unanswered_groups = GroupCache()
+        state = app_state_of(app)
+        cache = app.state.unanswered_groups = GroupCache(
+            state.sessions, wait=state.settings.unanswered_page_wait_seconds
+        )
     return cache
 
 
-def inbox_groups(request: Request, db: ConsoleDb, publisher: content.Publisher) -> list[Group]:
-    """The inbox's groups (cached per app); the analytics dashboard shows the biggest of them too."""
-    settings = publisher.settings
-    return _cache(request).groups(db, model_key(settings.embedder, settings.model), publisher.embedder)
+def app_state_of(app: FastAPI) -> AppState:
+    return app.state.ventanilla  # type: ignore[no-any-return]
+
+
+def warm_inbox(app: FastAPI) -> None:
+    """Starts the first grouping at start-up, on the cache's thread (the first view finds it ready)."""
+    pub = _publisher_of(app)
+    inbox_cache(app).refresh(model_key(pub.settings.embedder, pub.settings.model), pub.embedder)
+
+
+def _publisher_of(app: FastAPI) -> content.Publisher:
+    """The publisher the routes get (tests give their own through a dependency override)."""
+    return app.dependency_overrides.get(publisher_dependency, publisher_dependency)()  # type: ignore[no-any-return]
+
+
+def inbox_view(request: Request, db: ConsoleDb, pub: content.Publisher) -> InboxView:
+    """The inbox's groups (last complete grouping; a full regroup never runs in the request)."""
+    settings = pub.settings
+    return inbox_cache(request.app).view(db, model_key(settings.embedder, settings.model), pub.embedder)
+
+
+def inbox_groups(request: Request, db: ConsoleDb, pub: content.Publisher) -> list[Group]:
+    """The inbox's groups; the analytics dashboard shows the biggest of them too."""
+    return inbox_view(request, db, pub).groups
+
+
+def _regroup(request: Request, pub: content.Publisher) -> None:
+    """Right after a group is handled: the next complete grouping starts now, off the request."""
+    settings = pub.settings
+    inbox_cache(request.app).refresh(model_key(settings.embedder, settings.model), pub.embedder)
 
 
 def _titles(db: ConsoleDb) -> dict[str, str]:
@@ -92,7 +125,8 @@ def inbox(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Groups biggest first, a page at a time (the page stays fast with thousands of questions)."""
-    groups = inbox_groups(request, db, publisher)
+    view = inbox_view(request, db, publisher)
+    groups = view.groups
     pages = max(1, -(-len(groups) // PAGE_SIZE))
     shown = groups[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
@@ -105,6 +139,8 @@ def inbox(
         "reason_labels": REASON_LABELS,
         "trend": _trend,
         "done": DONE.get(request.query_params.get("done", "")),
+        "updating": view.updating,
+        "ready": view.ready,
     }
     return render(request, state, "unanswered.html", context)
 
@@ -205,6 +241,7 @@ def paraphrase(
         )
     except _DOMAIN_ERRORS as exc:
         return _refused(request, state, db, publisher, rows, exc, procedure_id=procedure_id)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=paraphrased")
 
 
@@ -236,6 +273,7 @@ def new_faq(
         return _refused(
             request, state, db, publisher, rows, exc, procedure_id=procedure_id, question=question, answer=answer
         )
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=faq_draft")
 
 
@@ -260,6 +298,7 @@ def out_of_scope(
         )
     except _DOMAIN_ERRORS as exc:
         return _refused(request, state, db, publisher, rows, exc, topic=topic)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=out_of_scope")
 
 
@@ -277,6 +316,7 @@ def dismiss(
         handling.dismiss(db, ids=rows, actor=editor.username)
     except handling.NothingOpen as exc:
         return _refused(request, state, db, publisher, rows, exc)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=dismissed")
 
 

@@ -1,0 +1,232 @@
+"""The inbox's grouping kept warm: full regroups run on a background thread, never in a request.
+
+The inbox page must render in under half a second with 10,000 questions; a full Birch
+regroup of them takes about a second. So the page always serves the last *complete*
+grouping, and a full regroup (at start, after a group is handled, with another model,
+when the trend counts are an hour old) is computed on a thread of its own and swapped in
+whole when done. Meanwhile the page says "actualizando": the groups it shows are the
+previous grouping without the questions that left it (handled groups disappear at once;
+a group partly handled elsewhere is summarized again from its remaining questions).
+Questions that only *arrived* are still inserted into the kept tree in the request
+(``Clustering.extend``, a few tens of ms: the same groups a full regroup gives).
+
+Before the first grouping exists, and when a request may wait (``wait`` seconds, a
+setting), the request waits that long for the running regroup; after that it shows
+what it has, marked as updating.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.unanswered import store
+from backend.unanswered.clustering import Clustering
+from backend.unanswered.grouping import (
+    SUMMARY_TTL,
+    EmbedderFactory,
+    Group,
+    embedded_rows,
+    full_clustering,
+    radius_for,
+    summarize,
+    vectors_of,
+)
+from backend.unanswered.models import Reason, Status, UnansweredQuestion
+
+logger = logging.getLogger(__name__)
+# More new rows than this are not inserted in the request (inserting is linear in them):
+# the background regroup takes them in, and the page serves the last grouping meanwhile.
+EXTEND_MAX = 500
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """What the inbox shows: complete groups, and whether a newer grouping is being computed."""
+
+    groups: list[Group]
+    updating: bool
+    ready: bool = True  # False: no grouping has been completed yet (the first one is running)
+
+
+@dataclass
+class _Snapshot:
+    """One complete grouping: the rows it was built from, the Birch tree, the summaries."""
+
+    model: tuple[str, float]
+    rows: list[store.OpenRow]
+    clustering: Clustering
+    groups: list[Group]
+    summarized_at: datetime
+
+    @property
+    def signature(self) -> tuple[int, int]:
+        return len(self.rows), self.rows[-1].id if self.rows else 0
+
+
+def open_ids(session: Session) -> set[int]:
+    """Ids of the inbox's open rows (one indexed query; ~10,000 integers)."""
+    q = UnansweredQuestion
+    return set(session.scalars(select(q.id).where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX))).all())
+
+
+def without_left(snapshot: _Snapshot, still_open: set[int]) -> list[Group]:
+    """The snapshot's groups minus rows that are no longer open (groups left empty drop out)."""
+    by_id = {row.id: row for row in snapshot.rows}
+    kept: list[Group] = []
+    for group in snapshot.groups:
+        remaining = [i for i in group.ids if i in still_open]
+        if len(remaining) == len(group.ids):
+            kept.append(group)
+        elif remaining:
+            rows = [by_id[i] for i in remaining]
+            kept.extend(summarize(rows, np.zeros(len(rows), dtype=np.int64), snapshot.summarized_at))
+    kept.sort(key=lambda g: (-g.count, -g.last_seen.timestamp()))
+    return kept
+
+
+class GroupCache:
+    """The inbox's last complete grouping, a background regroup, and new rows added in the request."""
+
+    def __init__(self, sessions: sessionmaker[Session] | Callable[[], Session], *, wait: float = 0.0) -> None:
+        self._sessions = sessions
+        self.wait = wait  # seconds a request may wait for a running regroup before serving the last one
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
+        self._snapshot: _Snapshot | None = None
+        self._filtered: tuple[tuple[int, int], list[Group]] | None = None
+        self._wanted: tuple[str, EmbedderFactory] | None = None
+        self._worker: threading.Thread | None = None
+        self._again = False
+        self.generation = 0  # complete groupings published so far
+        self.full_runs = 0  # full regroups computed (all on the background thread)
+        self.failures = 0
+
+    # --- the request side --------------------------------------------------------------------
+
+    def view(self, session: Session, model: str, embedder: EmbedderFactory) -> InboxView:
+        """The groups to show now; never runs a full regroup on the caller's thread."""
+        wanted = (model, radius_for(model))
+        signature = store.open_signature(session)
+        with self._lock:
+            current = self._usable(session, wanted, embedder, signature)
+            if current is not None:
+                return InboxView(current.groups, updating=self._worker is not None)
+            self._schedule(model, embedder)
+            if self.wait > 0:
+                generation = self.generation
+                self._done.wait_for(lambda: self.generation > generation or self._worker is None, self.wait)
+                current = self._usable(session, wanted, embedder, signature)
+                if current is not None:
+                    return InboxView(current.groups, updating=self._worker is not None)
+            return self._last_complete(session, signature)
+
+    def groups(self, session: Session, model: str, embedder: EmbedderFactory) -> list[Group]:
+        """The groups of the open rows as they are now, waiting for the regroup (scripts, tests, bench)."""
+        failures = self.failures
+        while True:
+            view = self.view(session, model, embedder)
+            if not view.updating:
+                return view.groups
+            self.wait_idle()
+            if self.failures > failures:
+                raise RuntimeError("the inbox's grouping failed (see the log)")
+
+    def refresh(self, model: str, embedder: EmbedderFactory) -> None:
+        """Starts a full regroup now (at start, right after a group is handled)."""
+        with self._lock:
+            self._schedule(model, embedder)
+
+    def wait_idle(self, timeout: float = 120.0) -> bool:
+        """True when no regroup is running (tests, the bench)."""
+        with self._lock:
+            return self._done.wait_for(lambda: self._worker is None, timeout=timeout)
+
+    def _usable(
+        self, session: Session, wanted: tuple[str, float], embedder: EmbedderFactory, signature: tuple[int, int]
+    ) -> _Snapshot | None:
+        """(lock held) The snapshot if it is of this model, its trends fresh, and its rows the open ones.
+
+        Rows that only arrived are inserted into it first (fast); rows that left make it unusable.
+        """
+        current = self._snapshot
+        if current is None or current.model != wanted:
+            return None
+        if datetime.now(timezone.utc) - current.summarized_at >= SUMMARY_TTL:
+            return None
+        if current.signature != signature and not self._extend(session, current, wanted[0], embedder, signature):
+            return None
+        return current
+
+    def _last_complete(self, session: Session, signature: tuple[int, int]) -> InboxView:
+        """(lock held) The last complete grouping, without the rows that left it, marked as updating."""
+        current = self._snapshot
+        if current is None:
+            return InboxView([], updating=True, ready=False)
+        if current.signature == signature:
+            return InboxView(current.groups, updating=True)
+        if self._filtered is None or self._filtered[0] != signature:
+            self._filtered = (signature, without_left(current, open_ids(session)))
+        return InboxView(self._filtered[1], updating=True)
+
+    def _extend(
+        self, session: Session, current: _Snapshot, model: str, embedder: EmbedderFactory, signature: tuple[int, int]
+    ) -> bool:
+        """Inserts rows that only arrived into the kept tree; False when rows also left."""
+        count, top = current.signature
+        if signature[1] <= top or signature[0] <= count or signature[0] - count > EXTEND_MAX:
+            return False
+        new_rows = embedded_rows(session, model, embedder, after_id=top)
+        if count + len(new_rows) != signature[0]:
+            return False
+        current.clustering.extend(vectors_of(new_rows))
+        current.rows.extend(new_rows)
+        current.groups = summarize(current.rows, current.clustering.labels, current.summarized_at, reuse=current.groups)
+        return True
+
+    # --- the background side -----------------------------------------------------------------
+
+    def _schedule(self, model: str, embedder: EmbedderFactory) -> None:
+        """(lock held) One regroup at a time; a request during one asks for another after it."""
+        self._wanted = (model, embedder)
+        if self._worker is not None:
+            self._again = True
+            return
+        self._worker = threading.Thread(target=self._run, name="unanswered-grouping", daemon=True)
+        self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                wanted, self._again = self._wanted, False
+            try:
+                snapshot = self._compute(*wanted) if wanted is not None else None
+            except Exception as exc:  # noqa: BLE001 - a failed regroup must not kill the page; the next view retries
+                # the type only: a database error's text may quote a citizen's question
+                logger.error("unanswered grouping failed: %s", type(exc).__name__)
+                snapshot = None
+            with self._lock:
+                if snapshot is not None:
+                    self._snapshot, self._filtered = snapshot, None
+                    self.generation += 1
+                else:
+                    self.failures += 1
+                if not self._again or snapshot is None:
+                    self._worker, self._wanted = None, None
+                    self._done.notify_all()
+                    return
+                self._done.notify_all()
+
+    def _compute(self, model: str, embedder: EmbedderFactory) -> _Snapshot:
+        with self._sessions() as session:
+            rows, clustering = full_clustering(session, model, embedder)
+        now = datetime.now(timezone.utc)
+        self.full_runs += 1
+        return _Snapshot((model, radius_for(model)), rows, clustering, summarize(rows, clustering.labels, now), now)
