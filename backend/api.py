@@ -23,7 +23,7 @@ from backend.analytics.wiring import embedded_drain
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.console.app import install as install_console
-from backend.console.routes_unanswered import warm_inbox
+from backend.console.routes_unanswered import close_inbox, warm_inbox
 from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
@@ -117,6 +117,7 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
             async with embedded_drain(state.sessions, settings):
                 yield
         finally:
+            close_inbox(app)
             if dispatcher and task:
                 dispatcher.stop()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -66,6 +66,9 @@ class StoreSettings(VentanillaSettings):
     # Unanswered questions (masked, but still what a citizen typed) are deleted this many days
     # after they were recorded, whatever their state (ventanilla-retention).
     unanswered_retention_days: int = 90
+    # Below this NLU confidence a turn is listed for the intent review (the action server's
+    # knowledge answer and the broker tap of backend.unanswered.from_events both use it).
+    unanswered_low_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     # Raw analytics events (and analytics conversations idle as long) are deleted after this
     # many days by ventanilla-retention; the dashboard's daily counters stay.
     analytics_retention_days: int = 90

@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     from backend.accounts.roles import Role
     from backend.api import create_app
     from backend.console.routes_content import publisher
-    from backend.console.routes_unanswered import inbox_cache
+    from backend.console.routes_unanswered import inbox_cache, warm_inbox
     from backend.content.publishing import Publisher
     from backend.interactions import Candidate
     from backend.settings import BackendSettings
@@ -249,22 +249,28 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             _check(login.status_code == 303, "login failed")
             cache = inbox_cache(app)
+            _check(cache.wait_idle(), "the background regroup did not end")
+            app.state.unanswered_groups = None  # as after a restart: no grouping yet, the start-up one begins
+            warm_inbox(app)
+            cache = inbox_cache(app)
             started = time.perf_counter()
             page = client.get("/console/unanswered")
             _check(page.status_code == 200, "inbox failed")
             print(
-                f"inbox page, first view after 10,000 questions arrived at once: {time.perf_counter() - started:.3f} s"
-                f" ({_served(page.text)})"
+                f"inbox page, first view after the process started: {time.perf_counter() - started:.3f} s ({_served(page.text)})"
             )
             started = time.perf_counter()
             _check(cache.wait_idle(), "the background regroup did not end")
-            print(f"  ... the background regroup ended {time.perf_counter() - started:.2f} s later")
+            print(f"  ... the start-up grouping was ready {time.perf_counter() - started:.2f} s later")
             cold: list[float] = []
             warm: list[float] = []
             for i in range(args.runs):
+                text = f"pregunta nueva número {i} sobre pilas"
+                vector = [float(v) for v in embedder.embed_queries([text])[0]]  # as the action server sends it
                 state.interactions.record_unanswered(
-                    sender_id="new", channel="rest", reason="abstained", question=f"pregunta nueva número {i} sobre pilas",
+                    sender_id="new", channel="rest", reason="abstained", question=text,
                     intent="", intent_confidence=None, candidates=[], secrets=[],
+                    embedding=vector, embedding_model=key,
                 )  # fmt: skip
                 started = time.perf_counter()
                 page = client.get("/console/unanswered")
@@ -276,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                     warm.append(time.perf_counter() - started)
                     _check(page.status_code == 200, "inbox failed")
             print(f"inbox page, grouping cached: {_median(warm)}")
-            print(f"inbox page right after a new question (embeds it, extends the grouping): {_median(cold)}")
+            print(f"inbox page right after a new question (with its vector: extends the grouping): {_median(cold)}")
             handled: list[float] = []
             behind: list[float] = []
             served: list[str] = []
@@ -290,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 page = client.get("/console/unanswered")
                 handled.append(time.perf_counter() - started)
                 _check(page.status_code == 200, "inbox failed")
-                _check(f"?key={smallest.key}" not in page.text, "the handled group is still shown")
+                _check(f'?key={smallest.key}"' not in page.text, "the handled group is still shown")
                 served.append(_served(page.text))
                 _check(cache.wait_idle(), "the background regroup did not end")
                 behind.append(time.perf_counter() - started)

@@ -32,7 +32,6 @@ router = APIRouter()
 Editor = Annotated[StaffUser, Depends(EDITORS)]
 
 PAGE_SIZE = 30
-LOW_CONFIDENCE = 0.6  # the action server's threshold for an intent review (actions.unanswered)
 REASON_LABELS = {
     Reason.ABSTAINED: "No supo responder",
     Reason.FALLBACK: "No entendió",
@@ -55,8 +54,11 @@ def inbox_cache(app: FastAPI) -> GroupCache:
     cache = getattr(app.state, "unanswered_groups", None)
     if cache is None:
         state = app_state_of(app)
+        url = state.settings.effective_database_url
         cache = app.state.unanswered_groups = GroupCache(
-            state.sessions, wait=state.settings.unanswered_page_wait_seconds
+            state.sessions,
+            wait=state.settings.unanswered_page_wait_seconds,
+            database_url="" if url in ("sqlite://", "sqlite:///:memory:") else url,  # a worker process reads it
         )
     return cache
 
@@ -69,6 +71,13 @@ def warm_inbox(app: FastAPI) -> None:
     """Starts the first grouping at start-up, on the cache's thread (the first view finds it ready)."""
     pub = _publisher_of(app)
     inbox_cache(app).refresh(model_key(pub.settings.embedder, pub.settings.model), pub.embedder)
+
+
+def close_inbox(app: FastAPI) -> None:
+    """Stops the inbox cache's worker process (the app's shutdown)."""
+    cache = getattr(app.state, "unanswered_groups", None)
+    if cache is not None:
+        cache.close()
 
 
 def _publisher_of(app: FastAPI) -> content.Publisher:
@@ -335,12 +344,13 @@ def intents_page(
     editor: Editor,
     reviewed: Annotated[bool, Query()] = False,
 ) -> Response:
+    threshold = state.settings.unanswered_low_confidence  # the action server's and the broker tap's
     context = {
-        "rows": store.low_confidence(db, threshold=LOW_CONFIDENCE, reviewed=reviewed),
+        "rows": store.low_confidence(db, threshold=threshold, reviewed=reviewed),
         "intents": _intents(),
         "reviewed": reviewed,
         "reason_labels": REASON_LABELS,
-        "threshold": LOW_CONFIDENCE,
+        "threshold": threshold,
         "done": DONE.get(request.query_params.get("done", "")),
     }
     return render(request, state, "intents.html", context)

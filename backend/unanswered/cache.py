@@ -1,39 +1,44 @@
-"""The inbox's grouping kept warm: full regroups run on a background thread, never in a request.
+"""The inbox's grouping kept warm: full regroups run off the request, never in it.
 
 The inbox page must render in under half a second with 10,000 questions; a full Birch
 regroup of them takes about a second. So the page always serves the last *complete*
 grouping, and a full regroup (at start, after a group is handled, with another model,
-when the trend counts are an hour old) is computed on a thread of its own and swapped in
-whole when done. Meanwhile the page says "actualizando": the groups it shows are the
-previous grouping without the questions that left it (handled groups disappear at once;
-a group partly handled elsewhere is summarized again from its remaining questions).
-Questions that only *arrived* are still inserted into the kept tree in the request
-(``Clustering.extend``, a few tens of ms: the same groups a full regroup gives).
+when the trend counts are an hour old) is computed off the request and swapped in whole
+when done: the cache's thread hands the fit to a worker process (``fit_in_process``; on
+the thread itself, Birch would share the interpreter lock with every request). Meanwhile
+the page says "actualizando": the groups it shows are the previous grouping without the
+questions that left it (handled groups disappear at once; a group partly handled
+elsewhere is summarized again from its remaining questions). Questions that only
+*arrived*, with their vectors (the action server sends them), are still inserted into the
+kept tree in the request (``Clustering.extend``, a few tens of ms: the same groups a full
+regroup gives); rows without one are embedded before the background regroup.
 
-Before the first grouping exists, and when a request may wait (``wait`` seconds, a
-setting), the request waits that long for the running regroup; after that it shows
-what it has, marked as updating.
+A request may wait ``wait`` seconds (a setting) for a running regroup; after that it
+shows what it has, marked as updating (before the first grouping: no groups yet).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.db import make_engine
 from backend.unanswered import store
 from backend.unanswered.clustering import Clustering
 from backend.unanswered.grouping import (
     SUMMARY_TTL,
     EmbedderFactory,
     Group,
-    embedded_rows,
+    embed_open_missing,
     full_clustering,
     radius_for,
     summarize,
@@ -95,8 +100,13 @@ def without_left(snapshot: _Snapshot, still_open: set[int]) -> list[Group]:
 class GroupCache:
     """The inbox's last complete grouping, a background regroup, and new rows added in the request."""
 
-    def __init__(self, sessions: sessionmaker[Session] | Callable[[], Session], *, wait: float = 0.0) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session] | Callable[[], Session], *, wait: float = 0.0, database_url: str = ""
+    ) -> None:
+        """``database_url``: fit in a worker process reading that database (else on the cache's thread)."""
         self._sessions = sessions
+        self._database_url = database_url
+        self._executor: ProcessPoolExecutor | None = None
         self.wait = wait  # seconds a request may wait for a running regroup before serving the last one
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
@@ -105,6 +115,7 @@ class GroupCache:
         self._wanted: tuple[str, EmbedderFactory] | None = None
         self._worker: threading.Thread | None = None
         self._again = False
+        self._asked = 0  # regroups asked for so far
         self.generation = 0  # complete groupings published so far
         self.full_runs = 0  # full regroups computed (all on the background thread)
         self.failures = 0
@@ -118,14 +129,13 @@ class GroupCache:
         with self._lock:
             current = self._usable(session, wanted, embedder, signature)
             if current is not None:
-                return InboxView(current.groups, updating=self._worker is not None)
+                return InboxView(current.groups, updating=False)  # the grouping of the open rows as they are
             self._schedule(model, embedder)
             if self.wait > 0:
-                generation = self.generation
-                self._done.wait_for(lambda: self.generation > generation or self._worker is None, self.wait)
+                self._done.wait_for(lambda: self._of_rows(wanted, signature) or self._worker is None, self.wait)
                 current = self._usable(session, wanted, embedder, signature)
                 if current is not None:
-                    return InboxView(current.groups, updating=self._worker is not None)
+                    return InboxView(current.groups, updating=False)  # the grouping of the open rows as they are
             return self._last_complete(session, signature)
 
     def groups(self, session: Session, model: str, embedder: EmbedderFactory) -> list[Group]:
@@ -148,6 +158,11 @@ class GroupCache:
         """True when no regroup is running (tests, the bench)."""
         with self._lock:
             return self._done.wait_for(lambda: self._worker is None, timeout=timeout)
+
+    def _of_rows(self, wanted: tuple[str, float], signature: tuple[int, int]) -> bool:
+        """(lock held) The snapshot is a grouping of exactly these open rows with this model."""
+        current = self._snapshot
+        return current is not None and current.model == wanted and current.signature == signature
 
     def _usable(
         self, session: Session, wanted: tuple[str, float], embedder: EmbedderFactory, signature: tuple[int, int]
@@ -183,9 +198,9 @@ class GroupCache:
         count, top = current.signature
         if signature[1] <= top or signature[0] <= count or signature[0] - count > EXTEND_MAX:
             return False
-        new_rows = embedded_rows(session, model, embedder, after_id=top)
-        if count + len(new_rows) != signature[0]:
-            return False
+        new_rows = store.open_snapshot(session, after_id=top)
+        if count + len(new_rows) != signature[0] or any(r.embedding_model != model for r in new_rows):
+            return False  # rows also left, or a row needs embedding (loading a model): the background's job
         current.clustering.extend(vectors_of(new_rows))
         current.rows.extend(new_rows)
         current.groups = summarize(current.rows, current.clustering.labels, current.summarized_at, reuse=current.groups)
@@ -196,6 +211,7 @@ class GroupCache:
     def _schedule(self, model: str, embedder: EmbedderFactory) -> None:
         """(lock held) One regroup at a time; a request during one asks for another after it."""
         self._wanted = (model, embedder)
+        self._asked += 1
         if self._worker is not None:
             self._again = True
             return
@@ -213,20 +229,81 @@ class GroupCache:
                 logger.error("unanswered grouping failed: %s", type(exc).__name__)
                 snapshot = None
             with self._lock:
+                asked = self._asked
+            current = snapshot is not None and self._still_current(snapshot)
+            with self._lock:
                 if snapshot is not None:
                     self._snapshot, self._filtered = snapshot, None
                     self.generation += 1
                 else:
                     self.failures += 1
-                if not self._again or snapshot is None:
+                # asked again during the fit and the rows moved since, or asked after the check: once more
+                again = snapshot is not None and (self._asked > asked or (self._again and not current))
+                if not again:
                     self._worker, self._wanted = None, None
                     self._done.notify_all()
                     return
                 self._done.notify_all()
 
+    def _still_current(self, snapshot: _Snapshot) -> bool:
+        """The open rows are still the ones just grouped (a regroup asked for meanwhile is not needed)."""
+        try:
+            with self._sessions() as session:
+                return store.open_signature(session) == snapshot.signature
+        except Exception:  # noqa: BLE001 - when in doubt, regroup again
+            return False
+
     def _compute(self, model: str, embedder: EmbedderFactory) -> _Snapshot:
-        with self._sessions() as session:
-            rows, clustering = full_clustering(session, model, embedder)
-        now = datetime.now(timezone.utc)
+        if self._database_url:
+            for _attempt in range(3):
+                with self._sessions() as session:
+                    embed_open_missing(session, model, embedder)  # rows without a vector (rare): here, with the model
+                snapshot, unembedded = self._process().submit(fit_in_process, self._database_url, model).result()
+                if not unembedded:  # else rows arrived without a vector meanwhile: embed them, fit again
+                    break
+        else:
+            with self._sessions() as session:
+                rows, clustering = full_clustering(session, model, embedder)
+            now = datetime.now(timezone.utc)
+            snapshot = _Snapshot(
+                (model, radius_for(model)), rows, clustering, summarize(rows, clustering.labels, now), now
+            )
         self.full_runs += 1
-        return _Snapshot((model, radius_for(model)), rows, clustering, summarize(rows, clustering.labels, now), now)
+        return snapshot
+
+    def _process(self) -> ProcessPoolExecutor:
+        """One worker process, started on first use ("spawn": no copy of this process's threads)."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._executor
+
+    def close(self) -> None:
+        """Stops the worker process (the app's shutdown)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+def fit_in_process(database_url: str, model: str) -> tuple[_Snapshot, int]:
+    """The worker process's job: load the open rows, fit Birch on those with a vector, summarize.
+
+    Returns the grouping and how many open rows had no vector of ``model`` yet (left out).
+
+    In another process because Birch is Python-heavy: on a thread of the web process it would
+    hold the interpreter lock in turns with every request for a second or more.
+    """
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        with Session(engine) as session:
+            rows = store.open_snapshot(session)
+    finally:
+        engine.dispose()
+    embedded = [r for r in rows if r.embedding is not None and r.embedding_model == model]
+    clustering = Clustering.fit(vectors_of(embedded), radius_for(model))
+    light = [replace(r, embedding=None) for r in embedded]  # the tree keeps the vectors: half the bytes sent back
+    return _snapshot_of(model, light, clustering), len(rows) - len(embedded)
+
+
+def _snapshot_of(model: str, rows: list[store.OpenRow], clustering: Clustering) -> _Snapshot:
+    now = datetime.now(timezone.utc)
+    return _Snapshot((model, radius_for(model)), rows, clustering, summarize(rows, clustering.labels, now), now)

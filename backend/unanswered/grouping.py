@@ -153,16 +153,20 @@ def vectors_of(rows: Sequence[store.OpenRow]) -> Vectors:
     return np.vstack([np.frombuffer(row.embedding or b"", dtype=np.float32) for row in rows])
 
 
+def embed_open_missing(session: Session, key: str, embedder: EmbedderFactory) -> int:
+    """Embeds the open rows without a vector of this model and commits them; how many (one cheap query if none)."""
+    missing = store.unembedded_open_ids(session, key)
+    for start in range(0, len(missing), 1000):
+        embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
+    if missing:
+        session.commit()
+    return len(missing)
+
+
 def embedded_rows(session: Session, key: str, embedder: EmbedderFactory, *, after_id: int = 0) -> list[store.OpenRow]:
     """The open rows after ``after_id``, every one with a vector of this model (embeds and commits the missing)."""
-    rows = store.open_snapshot(session, after_id=after_id)
-    missing = [r.id for r in rows if r.embedding is None or r.embedding_model != key]
-    if missing:
-        for start in range(0, len(missing), 1000):
-            embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
-        session.commit()
-        rows = store.open_snapshot(session, after_id=after_id)
-    return rows
+    embed_open_missing(session, key, embedder)
+    return store.open_snapshot(session, after_id=after_id)
 
 
 def full_clustering(session: Session, key: str, embedder: EmbedderFactory) -> tuple[list[store.OpenRow], Clustering]:

@@ -131,6 +131,17 @@ def open_snapshot(session: Session, *, after_id: int = 0) -> list[OpenRow]:
     return [OpenRow(*row) for row in result.all()]
 
 
+def unembedded_open_ids(session: Session, key: str) -> list[int]:
+    """Ids of the inbox's open rows without a vector of model ``key`` (usually none: the action server embeds)."""
+    q = UnansweredQuestion
+    missing = (q.embedding.is_(None)) | (q.embedding_model.is_(None)) | (q.embedding_model != key)
+    return list(
+        session.scalars(
+            select(q.id).where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX), missing).order_by(q.id)
+        ).all()
+    )
+
+
 def rows_by_id(session: Session, ids: Sequence[int]) -> list[UnansweredQuestion]:
     return list(session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(list(ids)))).all())
 
