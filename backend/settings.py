@@ -129,6 +129,13 @@ class BackendSettings(StoreSettings):
     # Channels that cannot push a message on their own (request/response only).
     notify_skip_channels: str = "rest,cmdline"
 
+    # --- live agents (backend.livechat.upkeep, every handoff_upkeep_seconds; 0: off) ---
+    # An open live request nobody takes within this long becomes a left message (the citizen is told).
+    handoff_expire_minutes: float = Field(default=30.0, gt=0)
+    # Rasa's session_expiration_time (bot/config): a paused conversation idle this long is the bot's again.
+    rasa_session_minutes: float = Field(default=60.0, gt=0)
+    handoff_upkeep_seconds: float = Field(default=60.0, ge=0)
+
     # --- staff console (/console) ---
     # Signs the console's CSRF tokens (itsdangerous); changing it invalidates open forms.
     console_secret: str = DEV_CONSOLE_SECRET
