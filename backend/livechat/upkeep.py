@@ -19,11 +19,12 @@ the next round. Every change is audited. No message text or channel id is logged
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from backend import audit
@@ -83,17 +84,16 @@ def run_once(session: Session, rasa: Conversations, senders: Finder, rules: Rule
     return outcome
 
 
+def _due(session: Session, state: str, older: ColumnElement[bool]) -> Sequence[HandoffRequest]:
+    """Up to BATCH requests in ``state`` past their time, oldest first."""
+    query = select(HandoffRequest).where(HandoffRequest.state == state, older).order_by(HandoffRequest.id)
+    return session.scalars(query.limit(BATCH)).all()
+
+
 def _expire_waiting(
     session: Session, rasa: Conversations, senders: Finder, rules: Rules, now: datetime, outcome: Outcome
 ) -> None:
-    cutoff = now - rules.expire_after
-    rows = session.scalars(
-        select(HandoffRequest)
-        .where(HandoffRequest.state == HandoffState.WAITING_AGENT, HandoffRequest.created_at < cutoff)
-        .order_by(HandoffRequest.id)
-        .limit(BATCH)
-    ).all()
-    for row in rows:
+    for row in _due(session, HandoffState.WAITING_AGENT, HandoffRequest.created_at < now - rules.expire_after):
         sender = senders.find(row.sender_hash, since=_aware(row.created_at))
         try:
             if sender is not None:  # else the conversation is gone from Rasa: nobody to tell
@@ -110,14 +110,7 @@ def _expire_waiting(
 def _reconcile_taken(
     session: Session, rasa: Conversations, senders: Finder, rules: Rules, now: datetime, outcome: Outcome
 ) -> None:
-    cutoff = now - rules.session_window
-    rows = session.scalars(
-        select(HandoffRequest)
-        .where(HandoffRequest.state == HandoffState.TAKEN, HandoffRequest.updated_at < cutoff)
-        .order_by(HandoffRequest.id)
-        .limit(BATCH)
-    ).all()
-    for row in rows:
+    for row in _due(session, HandoffState.TAKEN, HandoffRequest.updated_at < now - rules.session_window):
         sender = senders.find(row.sender_hash, since=_aware(row.created_at))
         try:
             last = last_activity(rasa.events(sender)) if sender is not None else None
