@@ -271,10 +271,11 @@ def _age(app: FastAPI, handoff_id: int, *, minutes: float, column: str = "create
         db.commit()
 
 
-def _upkeep(app: FastAPI, fake: FakeRasa) -> upkeep.Outcome:
+def _upkeep(app: FastAPI, fake: FakeRasa, *, later: timedelta = timedelta(0)) -> upkeep.Outcome:
+    """One upkeep round, as it would run ``later`` from now."""
     rules = upkeep.rules_of(expire_minutes=30, session_minutes=60)
     with app.state.ventanilla.sessions.begin() as db:
-        return upkeep.run_once(db, fake, senders_of(app), rules, now=datetime.now(timezone.utc))
+        return upkeep.run_once(db, fake, senders_of(app), rules, now=datetime.now(timezone.utc) + later)
 
 
 def _state(app: FastAPI, handoff_id: int) -> str:
@@ -285,12 +286,15 @@ def _state(app: FastAPI, handoff_id: int) -> str:
 def test_a_request_nobody_takes_expires_into_a_left_message(app: FastAPI, fake: FakeRasa) -> None:
     stale, sender = add_handoff(app)
     fresh, _ = add_handoff(app)
-    _age(app, stale, minutes=31)
+    _age(app, fresh, minutes=-20)  # asked 11 minutes before the upkeep round below, 31 minutes from now
     fake.paused.add(sender)
     fake.down = True
-    assert _upkeep(app, fake).deferred >= 1 and _state(app, stale) == HandoffState.WAITING_AGENT  # retried later
-    fake.down = False
-    assert _upkeep(app, fake).expired >= 1
+    try:
+        deferred = _upkeep(app, fake, later=timedelta(minutes=31)).deferred
+    finally:
+        fake.down = False
+    assert deferred >= 1 and _state(app, stale) == HandoffState.WAITING_AGENT  # tried again next round
+    assert _upkeep(app, fake, later=timedelta(minutes=31)).expired >= 1
     assert _state(app, stale) == HandoffState.MESSAGE_LEFT and _state(app, fresh) == HandoffState.WAITING_AGENT
     assert fake.sent[-1] == (sender, "telegram", upkeep.EXPIRED) and sender not in fake.paused
     assert "le responderá más tarde" in upkeep.EXPIRED
