@@ -9,6 +9,7 @@ unsure of; the corrections download as Rasa NLU training data.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
@@ -29,6 +30,7 @@ from backend.unanswered.grouping import Group, model_key
 from backend.unanswered.models import Reason
 
 router = APIRouter()
+_CREATING = threading.Lock()  # two first requests at once must not make two caches (two worker processes)
 Editor = Annotated[StaffUser, Depends(EDITORS)]
 
 PAGE_SIZE = 30
@@ -51,6 +53,11 @@ DONE = {
 
 def inbox_cache(app: FastAPI) -> GroupCache:
     """The app's one inbox cache (its background regroups read through the app's sessions)."""
+    with _CREATING:
+        return _cache_of(app)
+
+
+def _cache_of(app: FastAPI) -> GroupCache:
     cache = getattr(app.state, "unanswered_groups", None)
     if cache is None:
         state = app_state_of(app)

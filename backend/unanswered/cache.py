@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 # More new rows than this are not inserted in the request (inserting is linear in them):
 # the background regroup takes them in, and the page serves the last grouping meanwhile.
 EXTEND_MAX = 500
+# Fewer open rows than this are fitted on the cache's thread (a tenth of a second of Birch):
+# the worker process (a fresh interpreter importing scikit-learn) is worth it for big inboxes.
+PROCESS_FROM = 1000
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,9 @@ class GroupCache:
             return False
 
     def _compute(self, model: str, embedder: EmbedderFactory) -> _Snapshot:
-        if self._database_url:
+        with self._sessions() as session:
+            small = store.open_signature(session)[0] < PROCESS_FROM
+        if self._database_url and not small:
             for _attempt in range(3):
                 with self._sessions() as session:
                     embed_open_missing(session, model, embedder)  # rows without a vector (rare): here, with the model

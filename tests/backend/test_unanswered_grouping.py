@@ -193,3 +193,23 @@ def test_extending_the_clustering_gives_the_labels_of_a_full_fit(seed: int, monk
     reference = Birch(threshold=0.35, n_clusters=None, branching_factor=50).fit_predict(vectors)
     assert np.array_equal(growing.labels, reference), "the same labels as scikit-learn's own fit_predict"
     assert 20 < len(set(growing.labels.tolist())) < 600
+
+
+@pytest.mark.slow  # starts a worker process (a fresh interpreter importing scikit-learn)
+def test_big_inboxes_are_fitted_in_a_worker_process_with_the_same_groups(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_cache, "PROCESS_FROM", 10)
+    thread_fits = _held_regroups(monkeypatch, free=0)[1]  # a fit on the thread would wait at the gate
+    embedder = FakeEmbedder()
+    _add(engine, _texts(40, seed=5), with_vectors=True)
+    _add(engine, _texts(5, seed=6), with_vectors=False)  # the thread embeds these before the fit
+    cache = GroupCache(sessionmaker(engine), database_url=str(engine.url))
+    try:
+        with Session(engine) as session:
+            groups = cache.groups(session, KEY, lambda: embedder)
+            full = compute_groups(session, KEY, lambda: embedder)
+    finally:
+        cache.close()
+    assert thread_fits == [] and cache.full_runs == 1
+    assert _partition(groups) == _partition(full) and sum(g.count for g in groups) == 45
