@@ -12,8 +12,10 @@ follow them (the backend runs ``run_once`` every ``handoff_upkeep_seconds``):
   agent took and left idle that long is with the bot again, whatever the console thinks:
   it is marked ``returned`` and the console says so.
 
-Rasa may be down: a row it could not be told about stays as it is and is tried again on
-the next round. Every change is audited. No message text or channel id is logged.
+Each change is one conditional UPDATE first (several backend processes may run rounds, an
+agent may take the request at the same moment: only one of them changes it, the citizen is
+told once). Rasa may be down: a row it could not be told about goes back as it was and is
+tried again on the next round. Every change is audited. No message text or channel id is logged.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from backend import audit
@@ -90,19 +92,31 @@ def _due(session: Session, state: str, older: ColumnElement[bool]) -> Sequence[H
     return session.scalars(query.limit(BATCH)).all()
 
 
+def _move(session: Session, handoff_id: int, from_state: str, to_state: str, at: datetime) -> bool:
+    """One conditional UPDATE: True only for the one process (or agent) whose change it was."""
+    result = session.execute(
+        update(HandoffRequest)
+        .where(HandoffRequest.id == handoff_id, HandoffRequest.state == from_state)
+        .values(state=to_state, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
 def _expire_waiting(
     session: Session, rasa: Conversations, senders: Finder, rules: Rules, now: datetime, outcome: Outcome
 ) -> None:
     for row in _due(session, HandoffState.WAITING_AGENT, HandoffRequest.created_at < now - rules.expire_after):
+        if not _move(session, row.id, HandoffState.WAITING_AGENT, HandoffState.MESSAGE_LEFT, now):
+            continue  # an agent took it, or another backend process expired it, just now
         sender = senders.find(row.sender_hash, since=_aware(row.created_at))
         try:
             if sender is not None:  # else the conversation is gone from Rasa: nobody to tell
                 rasa.resume(sender, row.channel, EXPIRED)
         except RasaUnavailable:
+            _move(session, row.id, HandoffState.MESSAGE_LEFT, HandoffState.WAITING_AGENT, row.updated_at)
             outcome.deferred += 1
             continue
-        row.state = HandoffState.MESSAGE_LEFT
-        row.updated_at = now
         audit.record(session, actor="system", action="handoff.expired", handoff_id=row.id, channel=row.channel)
         outcome.expired += 1
 
@@ -119,8 +133,8 @@ def _reconcile_taken(
             continue
         if last is not None and now - last < rules.session_window:
             continue  # the citizen wrote recently: still the agent's
-        row.state = HandoffState.RETURNED
-        row.updated_at = now
+        if not _move(session, row.id, HandoffState.TAKEN, HandoffState.RETURNED, now):
+            continue  # handed back meanwhile
         audit.record(
             session, actor="system", action="handoff.returned_to_bot", handoff_id=row.id, agent=row.taken_by or ""
         )
