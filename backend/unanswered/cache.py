@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -53,6 +54,7 @@ EXTEND_MAX = 500
 # Fewer open rows than this are fitted on the cache's thread (a tenth of a second of Birch):
 # the worker process (a fresh interpreter importing scikit-learn) is worth it for big inboxes.
 PROCESS_FROM = 1000
+WORKER_NICENESS = 10  # the worker process runs below the web process's priority
 
 
 @dataclass(frozen=True)
@@ -277,9 +279,11 @@ class GroupCache:
         return snapshot
 
     def _process(self) -> ProcessPoolExecutor:
-        """One worker process, started on first use ("spawn": no copy of this process's threads)."""
+        """One worker process, started on first use ("spawn": no copy of our threads), at a lower priority."""
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._executor = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+            )
         return self._executor
 
     def close(self) -> None:
@@ -287,6 +291,11 @@ class GroupCache:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _lower_priority() -> None:
+    """The worker yields the CPU to the web process's requests (a regroup may take a while longer)."""
+    os.nice(WORKER_NICENESS)
 
 
 def fit_in_process(database_url: str, model: str) -> tuple[_Snapshot, int]:
