@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -24,12 +23,11 @@ from backend.interactions import Candidate
 from backend.unanswered.grouping import model_key
 from backend.unanswered.masking import mask_question
 from backend.unanswered.models import Reason
+from backend.unanswered.predicted import predicted_intent
 from knowledge_base.search import Hit
 
 logger = logging.getLogger(__name__)
 
-# Below this NLU confidence an answered turn is listed for intent review (FallbackClassifier is at 0.45).
-LOW_CONFIDENCE = 0.6
 FORM_SLOTS = ("full_name", "document_number", "contact")
 QUESTION_INTENTS = frozenset({"ask_procedure", "nlu_fallback", "out_of_scope"})
 
@@ -39,18 +37,6 @@ class Turn:
     text: str
     intent: str
     confidence: float | None
-
-
-def predicted_intent(parse: dict[str, Any]) -> tuple[str, float | None]:
-    """The model's best real intent and its confidence (under ``nlu_fallback``, the ranking's top)."""
-    intent = parse.get("intent") or {}
-    name = str(intent.get("name") or "")
-    if name == "nlu_fallback":
-        ranked = [r for r in parse.get("intent_ranking") or [] if r.get("name") not in (None, "nlu_fallback")]
-        if ranked:
-            return str(ranked[0]["name"]), float(ranked[0].get("confidence") or 0.0)
-    confidence = intent.get("confidence")
-    return name, float(confidence) if confidence is not None else None
 
 
 def candidates_from(hits: Iterable[Hit]) -> list[Candidate]:
@@ -129,6 +115,11 @@ def latest_turn(tracker: Tracker) -> Turn:
     return Turn(str(tracker.latest_message.get("text") or "").strip(), intent, confidence)
 
 
+def _low_confidence() -> float:
+    """Below it an answered turn is listed for intent review (FallbackClassifier is at 0.45)."""
+    return get_services().settings.unanswered_low_confidence
+
+
 def record_answer(tracker: Tracker, hits: list[Hit], *, answered: bool) -> None:
     """After the knowledge answer: abstained / fell back, or answered on a guessed intent."""
     turn = latest_turn(tracker)
@@ -137,7 +128,7 @@ def record_answer(tracker: Tracker, hits: list[Hit], *, answered: bool) -> None:
     fell_back = str((tracker.latest_message.get("intent") or {}).get("name") or "") == "nlu_fallback"
     if not answered:
         record(tracker, Reason.FALLBACK if fell_back else Reason.ABSTAINED, turn, candidates_from(hits))
-    elif fell_back or (turn.confidence is not None and turn.confidence < LOW_CONFIDENCE):
+    elif fell_back or (turn.confidence is not None and turn.confidence < _low_confidence()):
         record(tracker, Reason.LOW_CONFIDENCE, turn, candidates_from(hits))
 
 

@@ -23,6 +23,8 @@ from backend.analytics.wiring import embedded_drain
 from backend.auth import StaffDirectory
 from backend.casework import CaseNotFound, ConcurrentChange
 from backend.console.app import install as install_console
+from backend.console.routes_agents import upkeep_loop
+from backend.console.routes_unanswered import close_inbox, warm_inbox
 from backend.db import create_schema, make_engine
 from backend.deps import AppState
 from backend.dispatcher import Dispatcher
@@ -106,14 +108,27 @@ def create_app(settings: BackendSettings | None = None, *, run_dispatcher: bool 
         await asyncio.to_thread(create_schema, engine)
         if settings.content_seed_on_start:
             await asyncio.to_thread(_seed_content, state.sessions)
+        if settings.unanswered_warm_on_start:
+            warm_inbox(app)  # the first inbox grouping, on the inbox cache's own thread
         dispatcher = Dispatcher(engine, settings) if dispatch else None
         task = asyncio.create_task(dispatcher.run(), name="notification-dispatcher") if dispatcher else None
+        stop_upkeep = asyncio.Event()
+        upkeep_task = (
+            asyncio.create_task(upkeep_loop(app, stop_upkeep), name="livechat-upkeep")
+            if dispatch and settings.handoff_upkeep_seconds > 0
+            else None
+        )
         if not len(state.staff):
             logger.warning("VENTANILLA_STAFF_TOKENS is empty: the staff API refuses every request")
         try:
             async with embedded_drain(state.sessions, settings):
                 yield
         finally:
+            close_inbox(app)
+            stop_upkeep.set()
+            if upkeep_task is not None:
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(upkeep_task, timeout=15)
             if dispatcher and task:
                 dispatcher.stop()
                 with contextlib.suppress(asyncio.CancelledError):

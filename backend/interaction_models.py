@@ -67,6 +67,9 @@ class HandoffState:
     NO_MESSAGE = "no_message"  # outside office hours: the citizen did not leave one
     TAKEN = "taken"  # an agent is talking with the citizen in the console
     CLOSED = "closed"
+    # An agent took it and it stayed idle past Rasa's session window: Rasa resumed the bot by
+    # itself (backend.livechat.upkeep marks it; the console says so).
+    RETURNED = "returned"
 
 
 class HandoffRequest(Base):

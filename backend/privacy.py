@@ -6,7 +6,9 @@ are removed, consent records and queued notifications go, and what remains
 (procedure, status, channel, dates, the status steps) is anonymous statistics.
 Each anonymization is audited without any personal data. The citizen's analytics
 conversations (found through the channel ids of their cases) are exported with the cases
-and unlinked from them on erasure (``backend.analytics.forget``).
+and unlinked from them on erasure (``backend.analytics.forget``); the questions they asked
+that the bot did not answer well (``unanswered_questions``, keyed by the interaction
+sender hash of the same channel ids) are exported and deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from backend import audit, hashing
 from backend.analytics import forget as analytics
+from backend.interactions import interaction_sender_hash
 from backend.models import Case, CaseNote, CaseStatusChange, ConsentRecord, NotificationOutbox, OutboxState
+from backend.unanswered import store as unanswered
 from backend.workflow import Status
 
 
@@ -97,7 +101,13 @@ def export_citizen(session: Session, *, hash_key: str, document_number: str, act
         "generado": datetime.now(timezone.utc).isoformat(),
         "tramites": [export_case(session, case) for case in cases],
         "estadisticas_del_asistente": analytics.export_rows(session, hashes),
+        "preguntas_sin_respuesta": unanswered.of_senders(session, _unanswered_hashes(hash_key, cases)),
     }
+
+
+def _unanswered_hashes(hash_key: str, cases: list[Case]) -> set[str]:
+    """The unanswered rows' sender hashes of these cases' channel ids (``interaction_sender_hash``)."""
+    return {interaction_sender_hash(hash_key, case.sender_id) for case in cases if case.sender_id}
 
 
 def anonymize_case(session: Session, case: Case, *, actor: str, reason: str, now: datetime) -> None:
@@ -140,6 +150,9 @@ def erase_citizen(session: Session, *, hash_key: str, document_number: str, acto
     cases = cases_of_document(session, hash_key=hash_key, document_number=document_number)
     # Before the cases lose their channel ids: they are how the analytics rows are found.
     analytics.unlink(session, analytics.analytics_hashes(hash_key, (case.sender_id for case in cases)))
+    forgotten = unanswered.forget_senders(session, _unanswered_hashes(hash_key, cases))
+    if forgotten:
+        audit.record(session, actor=actor, action="unanswered.erased", questions=forgotten)
     for case in cases:
         anonymize_case(session, case, actor=actor, reason="solicitud del ciudadano", now=now)
     return [case.code for case in cases]

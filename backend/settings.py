@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +66,9 @@ class StoreSettings(VentanillaSettings):
     # Unanswered questions (masked, but still what a citizen typed) are deleted this many days
     # after they were recorded, whatever their state (ventanilla-retention).
     unanswered_retention_days: int = 90
+    # Below this NLU confidence a turn is listed for the intent review (the action server's
+    # knowledge answer and the broker tap of backend.unanswered.from_events both use it).
+    unanswered_low_confidence: float = Field(default=0.6, ge=0.0, le=1.0)
     # Raw analytics events (and analytics conversations idle as long) are deleted after this
     # many days by ventanilla-retention; the dashboard's daily counters stay.
     analytics_retention_days: int = 90
@@ -126,6 +129,13 @@ class BackendSettings(StoreSettings):
     # Channels that cannot push a message on their own (request/response only).
     notify_skip_channels: str = "rest,cmdline"
 
+    # --- live agents (backend.livechat.upkeep, every handoff_upkeep_seconds; 0: off) ---
+    # An open live request nobody takes within this long becomes a left message (the citizen is told).
+    handoff_expire_minutes: float = Field(default=30.0, gt=0)
+    # Rasa's session_expiration_time (bot/config): a paused conversation idle this long is the bot's again.
+    rasa_session_minutes: float = Field(default=60.0, gt=0)
+    handoff_upkeep_seconds: float = Field(default=60.0, ge=0)
+
     # --- staff console (/console) ---
     # Signs the console's CSRF tokens (itsdangerous); changing it invalidates open forms.
     console_secret: str = DEV_CONSOLE_SECRET
@@ -140,6 +150,12 @@ class BackendSettings(StoreSettings):
     login_max_failures_account: int = 5
     login_max_failures_address: int = 20
     password_min_length: int = 12
+    # The unanswered inbox serves its last complete grouping; a request waits at most this
+    # long for a regroup that is running (after a group was handled, at start) before it
+    # shows the last one marked "actualizando" (the page must render in under 0.5 s).
+    unanswered_page_wait_seconds: float = Field(default=0.1, ge=0.0, le=60.0)
+    # The first grouping of the inbox starts with the process (on its own thread).
+    unanswered_warm_on_start: bool = True
     # A fresh database takes the YAML files of knowledge_base/content as published v1 at start-up.
     content_seed_on_start: bool = True
 

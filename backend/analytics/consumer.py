@@ -21,7 +21,7 @@ import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
-from backend.analytics.recorder import Recorder
+from backend.analytics.recorder import recorder_for
 from backend.analytics.settings import AnalyticsSettings
 from backend.db import make_engine, session_factory
 
@@ -65,7 +65,7 @@ class Consumer:
         self.metrics = ConsumerMetrics()
         self._engine = make_engine(settings.effective_database_url, pool_size=2, max_overflow=0)
         self._sessions = session_factory(self._engine)
-        self._recorder = Recorder(settings.case_hash_key)
+        self._recorder = recorder_for(settings)
         self._stopping = False
         self.recorded = 0
 

@@ -24,6 +24,8 @@ from backend.analytics import reply_times
 from backend.analytics.convert import SESSION_START, Emitted, convert, datetime_of, is_contained, utc_day
 from backend.analytics.models import AnalyticsConversation, AnalyticsDaily, AnalyticsEvent
 from backend.hashing import keyed_hash
+from backend.settings import StoreSettings
+from backend.unanswered.from_events import UnansweredTap
 
 _KEPT_KEYS = 20
 CounterKey = tuple[date, str, str, str]
@@ -58,10 +60,15 @@ def counters_of(emitted: Emitted, channel: str) -> list[tuple[CounterKey, int]]:
 
 
 class Recorder:
-    """Turns raw events into rows; ``hash_key`` keys the channel users' and events' hashes."""
+    """Turns raw events into rows; ``hash_key`` keys the channel users' and events' hashes.
 
-    def __init__(self, hash_key: str) -> None:
+    ``unanswered`` (optional) also sees every new event: the unanswered turns no custom
+    action records (``backend.unanswered.from_events``), stored in the same transaction.
+    """
+
+    def __init__(self, hash_key: str, unanswered: UnansweredTap | None = None) -> None:
         self._key = hash_key
+        self._unanswered = unanswered
 
     def record(self, session: Session, raw_events: Iterable[dict[str, Any]]) -> int:
         """Adds the batch to ``session`` (not committed); returns how many analytics events it made."""
@@ -80,6 +87,8 @@ class Recorder:
                 conv = self._start(session, sender_hash, ts, reuse=conv)
             current[sender_hash] = conv
             _remember(conv, ts, event_key)
+            if self._unanswered is not None:
+                self._unanswered.feed(session, event)
             was_contained = is_contained(conv)
             emitted = convert(conv, event)
             if emitted and conv in session.new:
@@ -92,6 +101,8 @@ class Recorder:
                 conv.contained = is_contained(conv)
                 deltas[(conv.day, conv.channel, "contained", "")] += 1 if conv.contained else -1
             made += len(emitted)
+        if self._unanswered is not None:
+            self._unanswered.finish(session)
         _apply(session, deltas)
         return made
 
@@ -179,3 +190,13 @@ def _apply(session: Session, deltas: Counter[CounterKey]) -> None:
             set_={"value": AnalyticsDaily.value + statement.excluded.value},
         )
         session.execute(statement)
+
+
+def recorder_for(settings: StoreSettings) -> Recorder:
+    """The recorder both event paths use: analytics plus the unanswered turns (threshold from settings)."""
+    tap = UnansweredTap(
+        hash_key=settings.case_hash_key,
+        case_code_prefix=settings.case_code_prefix,
+        threshold=settings.unanswered_low_confidence,
+    )
+    return Recorder(settings.case_hash_key, tap)

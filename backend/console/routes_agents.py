@@ -11,9 +11,12 @@ finds the conversation in Rasa's tracker store.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,10 +26,10 @@ from backend.console.guard import ConsoleDb, ConsoleState, allow
 from backend.console.web import redirect, render
 from backend.deps import AppState
 from backend.interaction_models import HandoffRequest, HandoffState
-from backend.livechat import handoffs
+from backend.livechat import handoffs, upkeep
 from backend.livechat.rasa_api import RasaConversations, RasaUnavailable
 from backend.livechat.senders import SenderFinder
-from backend.livechat.transcript import turns
+from backend.livechat.transcript import last_user_message, turns
 
 router = APIRouter()
 MAX_MESSAGE = 2000
@@ -35,6 +38,18 @@ HANDED_BACK = (
     "puede escribirme su consulta cuando quiera."
 )
 RASA_DOWN = "No pudimos comunicarnos con el asistente en este momento. Intente de nuevo en unos segundos."
+
+RETURNED_TO_BOT = (
+    "El asistente ya retomó esta conversación: estuvo sin mensajes más tiempo del que el asistente "
+    "la espera en pausa. Si la persona vuelve a pedir atención, aparecerá otra vez en la bandeja."
+)
+# WhatsApp's Cloud API delivers free text only within 24 hours of the citizen's last message.
+WHATSAPP_HOURS = 24
+WHATSAPP_WINDOW = (
+    "No se envió: WhatsApp solo permite mensajes libres hasta 24 horas después del último mensaje "
+    "de la persona, y ese plazo ya pasó. Cuando la persona vuelva a escribir podrá responderle; "
+    "si dejó otro contacto en su mensaje, use ese medio."
+)
 
 AGENTS = allow(Role.AGENT)
 Agent = Annotated[StaffUser, Depends(AGENTS)]
@@ -53,13 +68,30 @@ NOT_FOUND_IN_RASA = (
 )
 
 
-def sender_finder(request: Request, state: ConsoleState) -> SenderFinder:
-    """One finder per app (it remembers what it found), made on first use."""
-    finder = getattr(request.app.state, "livechat_senders", None)
+def senders_of(app: FastAPI) -> SenderFinder:
+    """One finder per app (it remembers what it found), made on first use (pages and upkeep share it)."""
+    finder = getattr(app.state, "livechat_senders", None)
     if finder is None:
-        finder = SenderFinder(state.settings.effective_tracker_url, state.settings.case_hash_key)
-        request.app.state.livechat_senders = finder
+        settings = app.state.ventanilla.settings
+        finder = SenderFinder(settings.effective_tracker_url, settings.case_hash_key)
+        app.state.livechat_senders = finder
     return finder
+
+
+def sender_finder(request: Request) -> SenderFinder:
+    return senders_of(request.app)
+
+
+async def upkeep_loop(app: FastAPI, stop: asyncio.Event) -> None:
+    """Expires untaken requests and reconciles auto-resumed ones every ``handoff_upkeep_seconds``."""
+    state: AppState = app.state.ventanilla
+    settings = state.settings
+    rules = upkeep.rules_of(settings.handoff_expire_minutes, settings.rasa_session_minutes)
+    while not stop.is_set():
+        rasa_api = app.dependency_overrides.get(rasa, rasa)(state)
+        await asyncio.to_thread(upkeep.guarded_round, state.sessions, rasa_api, senders_of(app), rules)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.handoff_upkeep_seconds)
 
 
 Senders = Annotated[SenderFinder, Depends(sender_finder)]
@@ -67,6 +99,14 @@ Senders = Annotated[SenderFinder, Depends(sender_finder)]
 
 def _sender(senders: SenderFinder, row: HandoffRequest) -> str | None:
     return senders.find(row.sender_hash, since=row.created_at)
+
+
+def _outside_whatsapp_window(rasa_api: RasaConversations, sender: str) -> str:
+    """WHATSAPP_WINDOW when the citizen's last message is older than 24 h (or there is none), else ""."""
+    last = last_user_message(rasa_api.events(sender)) if sender else None
+    if last is None or datetime.now(timezone.utc) - last > timedelta(hours=WHATSAPP_HOURS):
+        return WHATSAPP_WINDOW
+    return ""
 
 
 def _get_or_404(db: Session, handoff_id: int) -> HandoffRequest:
@@ -80,7 +120,16 @@ def _get_or_404(db: Session, handoff_id: int) -> HandoffRequest:
 def inbox(request: Request, state: ConsoleState, db: ConsoleDb, agent: Agent) -> Response:
     waiting, mine = handoffs.inbox(db, agent=agent.username)
     handed_back = request.query_params.get("done") == "handed_back"
-    return render(request, state, "handoffs.html", {"waiting": waiting, "mine": mine, "handed_back": handed_back})
+    live = sum(1 for w in waiting if w.state == HandoffState.WAITING_AGENT)
+    context = {"waiting": waiting, "mine": mine, "handed_back": handed_back, "waiting_count": live}
+    return render(request, state, "handoffs.html", context)
+
+
+@router.get("/console/handoffs/waiting", response_class=HTMLResponse)
+def waiting_count(request: Request, state: ConsoleState, db: ConsoleDb, agent: Agent) -> Response:
+    """How many citizens wait in the chat now: the fragment the inbox polls (title count, announcement)."""
+    context = {"waiting_count": handoffs.waiting_live(db)}
+    return render(request, state, "_handoffs_waiting_fragment.html", context)
 
 
 def _conversation(
@@ -99,7 +148,7 @@ def _conversation(
 ) -> Response:
     mine = row.state == HandoffState.TAKEN and row.taken_by == agent.username
     shown, rasa_error = [], ""
-    sender = _sender(senders, row) if row.state != HandoffState.CLOSED else None
+    sender = _sender(senders, row) if row.state not in (HandoffState.CLOSED, HandoffState.RETURNED) else None
     if sender:
         try:
             shown = turns(
@@ -194,6 +243,8 @@ def send(
 ) -> Response:
     """Sends the agent's message to the citizen's channel through Rasa."""
     row = _get_or_404(db, handoff_id)
+    if row.state == HandoffState.RETURNED:
+        raise HTTPException(409, detail=RETURNED_TO_BOT)
     try:
         handoffs.taken_by(db, handoff_id=handoff_id, agent=agent.username)
     except handoffs.NotYours:
@@ -204,17 +255,22 @@ def send(
     if not clean or len(clean) > MAX_MESSAGE:
         error = "Escriba el mensaje." if not clean else f"El mensaje tiene más de {MAX_MESSAGE} caracteres."
     else:
+        sender = _sender(senders, row) or ""
         try:
-            rasa_api.say(_sender(senders, row) or "", row.channel, clean, agent=agent.username)
+            error = _outside_whatsapp_window(rasa_api, sender) if row.channel == "whatsapp" else ""
+            if not error:
+                rasa_api.say(sender, row.channel, clean, agent=agent.username)
         except RasaUnavailable:
             error = RASA_DOWN
-        else:
+        if not error:
             handoffs.record_message(db, row=row, agent=agent.username, text=clean)
             db.commit()
             if not htmx:
                 return redirect(f"/console/handoffs/{handoff_id}")
     # htmx swaps only 2xx answers: an error comes back as 200 with the message in the panel.
     status_code = 200 if htmx or not error else (503 if error == RASA_DOWN else 422)
+    if error == WHATSAPP_WINDOW and not htmx:
+        status_code = 409
     return _conversation(
         request,
         state,
@@ -240,7 +296,8 @@ def release(
     agent: Agent,
 ) -> Response:
     """Gives the conversation back: the bot tells the citizen and resumes; the channel id is forgotten."""
-    _get_or_404(db, handoff_id)
+    if _get_or_404(db, handoff_id).state == HandoffState.RETURNED:
+        raise HTTPException(409, detail=RETURNED_TO_BOT)
     try:
         row = handoffs.taken_by(db, handoff_id=handoff_id, agent=agent.username)
     except handoffs.NotYours:

@@ -9,27 +9,31 @@ unsure of; the corrections download as Rasa NLU training data.
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from backend import audit
 from backend.accounts.models import StaffUser
 from backend.console.guard import EDITORS, ConsoleDb, ConsoleState
 from backend.console.routes_content import Pub
+from backend.console.routes_content import publisher as publisher_dependency
 from backend.console.web import redirect, render
 from backend.content import service as content
+from backend.deps import AppState
 from backend.settings import PROJECT_ROOT
 from backend.unanswered import handling, nlu_export, store
-from backend.unanswered.grouping import Group, GroupCache, model_key
+from backend.unanswered.cache import GroupCache, InboxView
+from backend.unanswered.grouping import Group, model_key
 from backend.unanswered.models import Reason
 
 router = APIRouter()
+_CREATING = threading.Lock()  # two first requests at once must not make two caches (two worker processes)
 Editor = Annotated[StaffUser, Depends(EDITORS)]
 
 PAGE_SIZE = 30
-LOW_CONFIDENCE = 0.6  # the action server's threshold for an intent review (actions.unanswered)
 REASON_LABELS = {
     Reason.ABSTAINED: "No supo responder",
     Reason.FALLBACK: "No entendió",
@@ -47,17 +51,62 @@ DONE = {
 }
 
 
-def _cache(request: Request) -> GroupCache:
-    cache = getattr(request.app.state, "unanswered_groups", None)
+def inbox_cache(app: FastAPI) -> GroupCache:
+    """The app's one inbox cache (its background regroups read through the app's sessions)."""
+    with _CREATING:
+        return _cache_of(app)
+
+
+def _cache_of(app: FastAPI) -> GroupCache:
+    cache = getattr(app.state, "unanswered_groups", None)
     if cache is None:
-        cache = request.app.state.unanswered_groups = GroupCache()
+        state = app_state_of(app)
+        url = state.settings.effective_database_url
+        cache = app.state.unanswered_groups = GroupCache(
+            state.sessions,
+            wait=state.settings.unanswered_page_wait_seconds,
+            database_url="" if url in ("sqlite://", "sqlite:///:memory:") else url,  # a worker process reads it
+        )
     return cache
 
 
-def inbox_groups(request: Request, db: ConsoleDb, publisher: content.Publisher) -> list[Group]:
-    """The inbox's groups (cached per app); the analytics dashboard shows the biggest of them too."""
-    settings = publisher.settings
-    return _cache(request).groups(db, model_key(settings.embedder, settings.model), publisher.embedder)
+def app_state_of(app: FastAPI) -> AppState:
+    return app.state.ventanilla  # type: ignore[no-any-return]
+
+
+def warm_inbox(app: FastAPI) -> None:
+    """Starts the first grouping at start-up, on the cache's thread (the first view finds it ready)."""
+    pub = _publisher_of(app)
+    inbox_cache(app).refresh(model_key(pub.settings.embedder, pub.settings.model), pub.embedder)
+
+
+def close_inbox(app: FastAPI) -> None:
+    """Stops the inbox cache's worker process (the app's shutdown)."""
+    cache = getattr(app.state, "unanswered_groups", None)
+    if cache is not None:
+        cache.close()
+
+
+def _publisher_of(app: FastAPI) -> content.Publisher:
+    """The publisher the routes get (tests give their own through a dependency override)."""
+    return app.dependency_overrides.get(publisher_dependency, publisher_dependency)()  # type: ignore[no-any-return]
+
+
+def inbox_view(request: Request, db: ConsoleDb, pub: content.Publisher) -> InboxView:
+    """The inbox's groups (last complete grouping; a full regroup never runs in the request)."""
+    settings = pub.settings
+    return inbox_cache(request.app).view(db, model_key(settings.embedder, settings.model), pub.embedder)
+
+
+def inbox_groups(request: Request, db: ConsoleDb, pub: content.Publisher) -> list[Group]:
+    """The inbox's groups; the analytics dashboard shows the biggest of them too."""
+    return inbox_view(request, db, pub).groups
+
+
+def _regroup(request: Request, pub: content.Publisher) -> None:
+    """Right after a group is handled: the next complete grouping starts now, off the request."""
+    settings = pub.settings
+    inbox_cache(request.app).refresh(model_key(settings.embedder, settings.model), pub.embedder)
 
 
 def _titles(db: ConsoleDb) -> dict[str, str]:
@@ -92,7 +141,8 @@ def inbox(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Groups biggest first, a page at a time (the page stays fast with thousands of questions)."""
-    groups = inbox_groups(request, db, publisher)
+    view = inbox_view(request, db, publisher)
+    groups = view.groups
     pages = max(1, -(-len(groups) // PAGE_SIZE))
     shown = groups[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     context = {
@@ -105,6 +155,8 @@ def inbox(
         "reason_labels": REASON_LABELS,
         "trend": _trend,
         "done": DONE.get(request.query_params.get("done", "")),
+        "updating": view.updating,
+        "ready": view.ready,
     }
     return render(request, state, "unanswered.html", context)
 
@@ -205,6 +257,7 @@ def paraphrase(
         )
     except _DOMAIN_ERRORS as exc:
         return _refused(request, state, db, publisher, rows, exc, procedure_id=procedure_id)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=paraphrased")
 
 
@@ -236,6 +289,7 @@ def new_faq(
         return _refused(
             request, state, db, publisher, rows, exc, procedure_id=procedure_id, question=question, answer=answer
         )
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=faq_draft")
 
 
@@ -260,6 +314,7 @@ def out_of_scope(
         )
     except _DOMAIN_ERRORS as exc:
         return _refused(request, state, db, publisher, rows, exc, topic=topic)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=out_of_scope")
 
 
@@ -277,6 +332,7 @@ def dismiss(
         handling.dismiss(db, ids=rows, actor=editor.username)
     except handling.NothingOpen as exc:
         return _refused(request, state, db, publisher, rows, exc)
+    _regroup(request, publisher)
     return redirect("/console/unanswered?done=dismissed")
 
 
@@ -295,12 +351,13 @@ def intents_page(
     editor: Editor,
     reviewed: Annotated[bool, Query()] = False,
 ) -> Response:
+    threshold = state.settings.unanswered_low_confidence  # the action server's and the broker tap's
     context = {
-        "rows": store.low_confidence(db, threshold=LOW_CONFIDENCE, reviewed=reviewed),
+        "rows": store.low_confidence(db, threshold=threshold, reviewed=reviewed),
         "intents": _intents(),
         "reviewed": reviewed,
         "reason_labels": REASON_LABELS,
-        "threshold": LOW_CONFIDENCE,
+        "threshold": threshold,
         "done": DONE.get(request.query_params.get("done", "")),
     }
     return render(request, state, "intents.html", context)

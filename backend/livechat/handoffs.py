@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend import audit
@@ -62,6 +62,14 @@ def inbox(session: Session, *, agent: str) -> tuple[list[InboxItem], list[InboxI
     ).all()
     items = [_item(r) for r in rows]
     return [i for i in items if i.state != HandoffState.TAKEN], [i for i in items if i.state == HandoffState.TAKEN]
+
+
+def waiting_live(session: Session) -> int:
+    """Citizens waiting in the chat for a person now (the console's alert)."""
+    found = session.scalar(
+        select(func.count(HandoffRequest.id)).where(HandoffRequest.state == HandoffState.WAITING_AGENT)
+    )
+    return int(found or 0)
 
 
 def get(session: Session, handoff_id: int) -> HandoffRequest:

@@ -53,3 +53,15 @@ def turns(events: list[dict[str, Any]], *, taken_at: datetime | None, case_code_
             shown = "[tocó un botón]" if text.startswith("/") else redact(text, 500, case_code_prefix=case_code_prefix)
             history.append(Turn(at=at, who=who, text=shown, live=False))
     return history[-HISTORY_TURNS:] + live
+
+
+def last_user_message(events: list[dict[str, Any]]) -> datetime | None:
+    """When the citizen last wrote (their own messages: not the backend's ``EXTERNAL:`` ones)."""
+    stamps = [
+        float(e["timestamp"])
+        for e in events
+        if e.get("event") == "user"
+        and isinstance(e.get("timestamp"), int | float)
+        and not str(e.get("text") or "").startswith("EXTERNAL: ")
+    ]
+    return datetime.fromtimestamp(max(stamps), timezone.utc) if stamps else None

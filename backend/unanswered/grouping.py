@@ -7,13 +7,13 @@ the unit vectors: one pass, linear in the number of questions, and a group's spr
 bounded by a radius (no chaining of loosely related questions the way single-link
 clustering does). Groups are recomputed from the open rows: a handled group's rows are
 no longer open, so new questions like them start a new group and are counted again.
-Between regroupings, ``GroupCache`` inserts newly arrived questions into the kept Birch
-tree (``backend.unanswered.clustering``) with the same result as a regroup.
+The inbox keeps the last grouping warm in ``backend.unanswered.cache`` (full regroups on a
+background thread; newly arrived questions inserted into the kept Birch tree of
+``backend.unanswered.clustering`` with the same result as a regroup).
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -153,20 +153,24 @@ def vectors_of(rows: Sequence[store.OpenRow]) -> Vectors:
     return np.vstack([np.frombuffer(row.embedding or b"", dtype=np.float32) for row in rows])
 
 
-def _embedded_rows(session: Session, key: str, embedder: EmbedderFactory, *, after_id: int = 0) -> list[store.OpenRow]:
-    """The open rows after ``after_id``, every one with a vector of this model (embeds and commits the missing)."""
-    rows = store.open_snapshot(session, after_id=after_id)
-    missing = [r.id for r in rows if r.embedding is None or r.embedding_model != key]
+def embed_open_missing(session: Session, key: str, embedder: EmbedderFactory) -> int:
+    """Embeds the open rows without a vector of this model and commits them; how many (one cheap query if none)."""
+    missing = store.unembedded_open_ids(session, key)
+    for start in range(0, len(missing), 1000):
+        embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
     if missing:
-        for start in range(0, len(missing), 1000):
-            embed_missing(session, key, embedder, store.rows_by_id(session, missing[start : start + 1000]))
         session.commit()
-        rows = store.open_snapshot(session, after_id=after_id)
-    return rows
+    return len(missing)
+
+
+def embedded_rows(session: Session, key: str, embedder: EmbedderFactory, *, after_id: int = 0) -> list[store.OpenRow]:
+    """The open rows after ``after_id``, every one with a vector of this model (embeds and commits the missing)."""
+    embed_open_missing(session, key, embedder)
+    return store.open_snapshot(session, after_id=after_id)
 
 
 def full_clustering(session: Session, key: str, embedder: EmbedderFactory) -> tuple[list[store.OpenRow], Clustering]:
-    rows = _embedded_rows(session, key, embedder)
+    rows = embedded_rows(session, key, embedder)
     return rows, Clustering.fit(vectors_of(rows), radius_for(key))
 
 
@@ -176,68 +180,6 @@ def compute_groups(
     """Embeds what is missing (committing the vectors), clusters the open rows, summarizes."""
     rows, clustering = full_clustering(session, key, embedder)
     return summarize(rows, clustering.labels, now or datetime.now(timezone.utc))
-
-
-class GroupCache:
-    """The last grouping, reused while the open rows are the same (count and highest id).
-
-    The inbox page must stay fast with 10,000 questions; grouping them from scratch takes
-    most of a second. When only new questions arrived (the count grew by exactly the rows
-    above the last highest id), they are embedded and inserted into the kept clustering
-    (``Clustering.extend``: the same groups a full regroup gives), and only the groups whose
-    questions changed are summarized again. Anything else (a group handled, another
-    embedding model or radius, a new process) regroups from scratch. Summaries older than
-    ``SUMMARY_TTL`` are all redone (the trend counts move with the clock).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._model: tuple[str, float] | None = None
-        self._signature: tuple[int, int] = (0, 0)
-        self._rows: list[store.OpenRow] = []
-        self._clustering: Clustering | None = None
-        self._groups: list[Group] = []
-        self._summarized_at = datetime.min.replace(tzinfo=timezone.utc)
-        self.full_runs = 0  # how many times it regrouped from scratch (the tests read it)
-
-    def groups(self, session: Session, model: str, embedder: EmbedderFactory) -> list[Group]:
-        signature = store.open_signature(session)
-        wanted = (model, radius_for(model))
-        now = datetime.now(timezone.utc)
-        with self._lock:
-            same_model = wanted == self._model and self._clustering is not None
-            stale = now - self._summarized_at >= SUMMARY_TTL
-            if same_model and signature == self._signature and not stale:
-                return self._groups
-            if not (same_model and self._extend(session, model, embedder, signature)):
-                self._rows, self._clustering = full_clustering(session, model, embedder)
-                self._model, stale = wanted, True
-                self.full_runs += 1
-            if stale:
-                self._groups, self._summarized_at = [], now
-            labels = self._clustering.labels if self._clustering is not None else np.zeros(0, dtype=np.int64)
-            self._signature = (len(self._rows), self._rows[-1].id if self._rows else 0)
-            self._groups = summarize(self._rows, labels, self._summarized_at, reuse=self._groups)
-            return self._groups
-
-    def _extend(self, session: Session, model: str, embedder: EmbedderFactory, signature: tuple[int, int]) -> bool:
-        """Adds the new rows to the kept clustering; False when rows also left (regroup instead)."""
-        count, top = self._signature
-        if signature == self._signature:
-            return True
-        if self._clustering is None or signature[1] <= top or signature[0] <= count:
-            return False
-        new_rows = _embedded_rows(session, model, embedder, after_id=top)
-        if count + len(new_rows) != signature[0]:
-            return False
-        self._clustering.extend(vectors_of(new_rows))
-        self._rows.extend(new_rows)
-        return True
-
-    def clear(self) -> None:
-        with self._lock:
-            self._model = None
-            self._clustering = None
 
 
 def row_ids_open(session: Session, ids: Sequence[int]) -> list[int]:

@@ -7,7 +7,7 @@ sender hash. Editors handle rows in groups (``status`` leaves "open"); intent re
 (``corrected_intent``) are independent of that.
 
 Registered on ``backend.models.Base`` so the Alembic migrations own the schema
-(``backend/migrations/versions/0006_unanswered.py``).
+(``backend/migrations/versions/0006_unanswered.py``; the sender hash index in ``0009_inbox_gaps.py``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class UnansweredQuestion(Base):
     reason: Mapped[str] = mapped_column(String(20), index=True)
     question: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(40), default="")
-    sender_hash: Mapped[str] = mapped_column(String(64))
+    sender_hash: Mapped[str] = mapped_column(String(64), index=True)  # privacy export and erasure
     intent: Mapped[str] = mapped_column(String(80), default="")
     intent_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     # [{"procedure_id": ..., "score": ...}], best first

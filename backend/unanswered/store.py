@@ -8,7 +8,7 @@ marks a group's rows handled, and reviews intents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -131,6 +131,17 @@ def open_snapshot(session: Session, *, after_id: int = 0) -> list[OpenRow]:
     return [OpenRow(*row) for row in result.all()]
 
 
+def unembedded_open_ids(session: Session, key: str) -> list[int]:
+    """Ids of the inbox's open rows without a vector of model ``key`` (usually none: the action server embeds)."""
+    q = UnansweredQuestion
+    missing = (q.embedding.is_(None)) | (q.embedding_model.is_(None)) | (q.embedding_model != key)
+    return list(
+        session.scalars(
+            select(q.id).where(q.status == Status.OPEN, q.reason.in_(Reason.INBOX), missing).order_by(q.id)
+        ).all()
+    )
+
+
 def rows_by_id(session: Session, ids: Sequence[int]) -> list[UnansweredQuestion]:
     return list(session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(list(ids)))).all())
 
@@ -225,4 +236,33 @@ def forget_older_than(session: Session, *, older_than: datetime, dry_run: bool =
     if dry_run:
         return int(session.scalar(select(func.count(UnansweredQuestion.id)).where(where)) or 0)
     result = session.execute(delete(UnansweredQuestion).where(where).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def of_senders(session: Session, sender_hashes: Collection[str]) -> list[dict[str, Any]]:
+    """A citizen's rows (by interaction sender hashes) as plain JSON-able data: the privacy export."""
+    if not sender_hashes:
+        return []
+    q = UnansweredQuestion
+    rows = session.scalars(select(q).where(q.sender_hash.in_(list(sender_hashes))).order_by(q.id)).all()
+    return [
+        {
+            "fecha": row.created_at.isoformat(),
+            "motivo": row.reason,
+            "pregunta_con_datos_ocultados": row.question,
+            "canal": row.channel,
+            "estado": row.status,
+        }
+        for row in rows
+    ]
+
+
+def forget_senders(session: Session, sender_hashes: Collection[str]) -> int:
+    """Deletes a citizen's rows (what they typed, masked, stays nowhere); returns how many. The caller commits."""
+    if not sender_hashes:
+        return 0
+    q = UnansweredQuestion
+    result = session.execute(
+        delete(q).where(q.sender_hash.in_(list(sender_hashes))).execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

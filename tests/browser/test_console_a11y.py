@@ -207,3 +207,27 @@ def test_screenshots_for_the_readme(served: ServedApp, chromium: Any, monkeypatc
     page.locator("tr.diff-changed").first.scroll_into_view_if_needed()
     page.screenshot(path=str(out / "diferencias.png"))
     context.close()
+
+
+def test_new_live_requests_show_in_the_title_and_are_announced(served: ServedApp, chromium: Any) -> None:
+    """The inbox polls the waiting count: the title carries it and a polite live region says a request arrived."""
+    app = served.server.config.app
+    page = chromium.new_page(base_url=served.url)
+    _login(page)
+    page.goto("/console/handoffs")
+    with app.state.ventanilla.sessions() as db:
+        waiting = db.query(HandoffRequest).filter(HandoffRequest.state == "waiting_agent").count()
+    expect(page).to_have_title(re.compile(rf"^\({waiting}\) "))
+    now = datetime.now(timezone.utc)
+    with app.state.ventanilla.sessions() as db:
+        db.add(
+            HandoffRequest(
+                reference="ATN-ALERT1", created_at=now, updated_at=now, state="waiting_agent",
+                during_office_hours=True, channel="whatsapp", sender_hash="g" * 64, summary="Motivo: prueba",
+            )
+        )  # fmt: skip
+        db.commit()
+    expect(page).to_have_title(re.compile(rf"^\({waiting + 1}\) "), timeout=15_000)  # polled every 5 s
+    expect(page.locator("#waiting-announcer")).to_have_text(re.compile("Nueva solicitud"))
+    assert page.locator("#waiting-announcer").get_attribute("aria-live") == "polite"
+    page.close()

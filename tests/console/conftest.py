@@ -43,6 +43,8 @@ def console_settings(var_dir: Path, **overrides: Any) -> BackendSettings:
         "case_hash_key": "test-hash-key-0123456789abcdef0123456789",
         "console_secret": "test-console-secret-0123456789abcdef",
         "content_seed_on_start": False,  # seed() below does it, only where a test needs content
+        # pages wait for a running inbox regroup (deterministic tests; the bench measures the 0.1 s default)
+        "unanswered_page_wait_seconds": 30.0,
         **overrides,
     }
     return BackendSettings(**values)

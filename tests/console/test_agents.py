@@ -11,20 +11,20 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select, text, update
 
 from backend.accounts.roles import Role
 from backend.api import create_app
-from backend.console.routes_agents import HANDED_BACK, rasa
+from backend.console.routes_agents import HANDED_BACK, rasa, senders_of
 from backend.interaction_models import HandoffRequest, HandoffState
 from backend.interactions import interaction_sender_hash
-from backend.livechat import handoffs
+from backend.livechat import handoffs, upkeep
 from backend.livechat.rasa_api import AGENT_MARK, RasaUnavailable
 from backend.models import AuditEvent
 from backend.scratch_schema import scratch_schema
@@ -262,3 +262,90 @@ def test_a_request_whose_conversation_is_gone_cannot_be_taken(app: FastAPI) -> N
     assert refused.status_code == 409 and "No encontramos esta conversación" in refused.text
     with app.state.ventanilla.sessions() as db:
         assert db.get(HandoffRequest, handoff_id).taken_by is None  # type: ignore[union-attr]
+
+
+def _age(app: FastAPI, handoff_id: int, *, minutes: float, column: str = "created_at") -> None:
+    old = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    with app.state.ventanilla.sessions() as db:
+        db.execute(update(HandoffRequest).where(HandoffRequest.id == handoff_id).values({column: old}))
+        db.commit()
+
+
+def _upkeep(app: FastAPI, fake: FakeRasa, *, later: timedelta = timedelta(0)) -> upkeep.Outcome:
+    """One upkeep round, as it would run ``later`` from now."""
+    rules = upkeep.rules_of(expire_minutes=30, session_minutes=60)
+    with app.state.ventanilla.sessions.begin() as db:
+        return upkeep.run_once(db, fake, senders_of(app), rules, now=datetime.now(timezone.utc) + later)
+
+
+def _state(app: FastAPI, handoff_id: int) -> str:
+    with app.state.ventanilla.sessions() as db:
+        return handoffs.get(db, handoff_id).state
+
+
+def test_a_request_nobody_takes_expires_into_a_left_message(app: FastAPI, fake: FakeRasa) -> None:
+    stale, sender = add_handoff(app)
+    fresh, _ = add_handoff(app)
+    _age(app, fresh, minutes=-20)  # asked 11 minutes before the upkeep round below, 31 minutes from now
+    fake.paused.add(sender)
+    fake.down = True
+    try:
+        deferred = _upkeep(app, fake, later=timedelta(minutes=31)).deferred
+    finally:
+        fake.down = False
+    assert deferred >= 1 and _state(app, stale) == HandoffState.WAITING_AGENT  # tried again next round
+    assert _upkeep(app, fake, later=timedelta(minutes=31)).expired >= 1
+    assert _state(app, stale) == HandoffState.MESSAGE_LEFT and _state(app, fresh) == HandoffState.WAITING_AGENT
+    assert fake.sent[-1] == (sender, "telegram", upkeep.EXPIRED) and sender not in fake.paused
+    assert "le responderá más tarde" in upkeep.EXPIRED
+    with app.state.ventanilla.sessions() as db:
+        assert db.scalar(select(AuditEvent).where(AuditEvent.action == "handoff.expired")) is not None
+    page = client(app, "agus").get("/console/handoffs").text
+    assert "dejó un mensaje fuera de horario" in page or f"/console/handoffs/{stale}/take" in page  # answerable later
+
+
+def test_new_requests_show_in_the_title_count_and_a_live_region(app: FastAPI) -> None:
+    add_handoff(app)
+    with app.state.ventanilla.sessions() as db:
+        live = handoffs.waiting_live(db)
+    agus = client(app, "agus")
+    page = agus.get("/console/handoffs").text
+    assert 'hx-get="/console/handoffs/waiting"' in page and 'aria-live="polite"' in page
+    assert "/console/static/handoff_alert.js" in page and f'data-waiting="{live}"' in page
+    add_handoff(app)
+    fragment = agus.get("/console/handoffs/waiting")
+    assert fragment.status_code == 200 and f'data-waiting="{live + 1}"' in fragment.text
+    assert agus.get("/console/static/handoff_alert.js").status_code == 200
+    assert client(app, "oscar").get("/console/handoffs/waiting").status_code in (403, 303)  # agents only
+
+
+def test_a_taken_conversation_rasa_resumed_by_itself_is_shown_returned(app: FastAPI, fake: FakeRasa) -> None:
+    idle, idle_sender = add_handoff(app)
+    busy, busy_sender = add_handoff(app)
+    agus = client(app, "agus")
+    for handoff_id in (idle, busy):
+        assert agus.post(f"/console/handoffs/{handoff_id}/take").status_code == 303
+        _age(app, handoff_id, minutes=61, column="updated_at")
+    fake.log[idle_sender] = [{"event": "user", "text": "hola", "timestamp": time.time() - 62 * 60}]
+    fake.citizen_says(busy_sender, "sigo aquí")  # the citizen wrote a minute ago: still the agent's
+    assert _upkeep(app, fake).returned >= 1
+    assert _state(app, idle) == HandoffState.RETURNED and _state(app, busy) == HandoffState.TAKEN
+    page = agus.get(f"/console/handoffs/{idle}").text
+    assert "El asistente retomó esta conversación" in page
+    refused = agus.post(f"/console/handoffs/{idle}/messages", {"text": "¿Sigue ahí?"})
+    assert refused.status_code == 409 and all(who != idle_sender for who, _, _ in fake.sent)
+
+
+def test_whatsapp_free_text_after_24_hours_is_refused_not_pretended(app: FastAPI, fake: FakeRasa) -> None:
+    handoff_id, sender = add_handoff(app, channel="whatsapp")
+    agus = client(app, "agus")
+    assert agus.post(f"/console/handoffs/{handoff_id}/take").status_code == 303
+    fake.log[sender] = [{"event": "user", "text": "hola", "timestamp": time.time() - 25 * 3600}]
+    refused = agus.post(f"/console/handoffs/{handoff_id}/messages", {"text": "Buenas, ¿sigue necesitando ayuda?"})
+    assert refused.status_code == 409 and "24 horas" in refused.text and "No se envió" in refused.text
+    assert all(who != sender for who, _, _ in fake.sent)
+    htmx = agus.post(f"/console/handoffs/{handoff_id}/messages", {"text": "¿Hola?"}, headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and "24 horas" in htmx.text
+    fake.citizen_says(sender, "sí, sigo")  # the citizen wrote: the window is open again
+    assert agus.post(f"/console/handoffs/{handoff_id}/messages", {"text": "Perfecto."}).status_code == 303
+    assert fake.sent[-1] == (sender, "whatsapp", "Perfecto.")
