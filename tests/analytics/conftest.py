@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from backend.db import create_schema, make_engine
 from tests.conftest import require_service
 
 
@@ -21,3 +24,12 @@ def queue() -> Iterator[str]:
     connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1", 5672))
     connection.channel().queue_delete(name)
     connection.close()
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A fresh SQLite case database with every table (analytics and unanswered questions included)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+    create_schema(engine)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,19 +14,10 @@ from backend.analytics import reply_times
 from backend.analytics.models import AnalyticsConversation, AnalyticsEvent
 from backend.analytics.queries import figures
 from backend.analytics.recorder import Recorder
-from backend.db import create_schema, make_engine
 from tests.analytics.events import Script
 
 DAY = date(2026, 11, 20)
 START = 1795132800.0  # 2026-11-20 00:00 UTC
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
-    create_schema(engine)
-    yield sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
 
 
 def record(sessions: sessionmaker[Session], events: list[dict[str, object]]) -> None:

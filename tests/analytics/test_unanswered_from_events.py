@@ -10,7 +10,6 @@ batch), never from inside a form. The last test goes through Rasa's own SQL even
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.analytics.recorder import recorder_for
 from backend.analytics.sql_drain import SqlDrain
-from backend.db import create_schema, make_engine
 from backend.interactions import interaction_sender_hash
 from backend.settings import StoreSettings
 from backend.unanswered import store
@@ -31,14 +29,6 @@ from tests.analytics.test_rabbitmq_consumer import RASA_PY, publish
 KEY = "k" * 32
 SETTINGS = StoreSettings(case_hash_key=KEY, case_code_prefix="EXP", unanswered_low_confidence=0.6)
 GUESS = "cuanto sale el carnet mi mail es ana.gil@example.org y mi dni 30.123.456"
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
-    create_schema(engine)
-    yield sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
 
 
 def _record(sessions: sessionmaker[Session], events: list[dict[str, Any]]) -> None:
