@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
+# Where `make test-assets` builds them (launcher/test_assets.py): one home for both.
+from launcher.test_assets import TEST_CONFIG, TEST_INDEX, TEST_MODELS
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_PY = ROOT / ".venv" / "bin" / "python"
-TEST_CONFIG = ROOT / "tests" / "config.fast.yml"
-TEST_MODELS = ROOT / "var" / "test-models"
-TEST_INDEX = ROOT / "var" / "test-kb-index"
 POSTGRES_URL = os.environ.get("VENTANILLA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 IN_CI = os.environ.get("CI", "").lower() == "true"
