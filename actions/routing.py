@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import unanswered
 from actions.knowledge import ActionAnswerProcedure
-from actions.route_rule import ROUTED_INTENTS, Route, decide
+from actions.route_rule import CONVERSATION_INTENTS, ROUTED_INTENTS, Route, decide
 from actions.services import get_services
 from knowledge_base.search import SearchResult
 
@@ -53,6 +53,13 @@ def disambiguation_buttons(intent: str, procedure_id: str) -> list[dict[str, str
     return [know, other]
 
 
+def _follows_the_conversation(tracker: Tracker, intent: str) -> bool:
+    """Help, a suggestion, a comment or a goodbye inside a form is about the form itself, never a
+    procedure question. (A comment answering the rating question never reaches routing:
+    the rule "Rating at the end" in bot/dialogue/support.yml saves it.)"""
+    return intent in CONVERSATION_INTENTS and bool(tracker.active_loop_name)
+
+
 def _answer(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The knowledge base's answer; ``route`` says whether it answered (``answer``) or offered
     its closest procedures instead (``ask``): the rules continue from it."""
@@ -78,7 +85,12 @@ class ActionRouteMessage(Action):
         services = get_services()
         text = (tracker.latest_message.get("text") or "").strip()
         intent, confidence = _intent(tracker)
-        forced = text.startswith("/") or bool(CASE_CODE.search(text)) or _has_entity(tracker, "case_code")
+        forced = (
+            text.startswith("/")
+            or bool(CASE_CODE.search(text))
+            or _has_entity(tracker, "case_code")
+            or _follows_the_conversation(tracker, intent)
+        )
         result: SearchResult | None = None
         if not forced and intent in ROUTED_INTENTS and text:
             result = services.search.searcher().search(text)

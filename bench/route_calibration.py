@@ -134,7 +134,15 @@ def simulate(signals: list[Signals], settings: RoutingSettings) -> dict[str, flo
     }
 
 
-NEVER = RoutingSettings(answer_kb=9.0, answer_intent=0.0, ask_kb=9.0, ask_intent=0.0, answer_kb_out_of_scope=9.0)
+NEVER = RoutingSettings(
+    answer_kb=9.0,
+    answer_intent=0.0,
+    ask_kb=9.0,
+    ask_intent=0.0,
+    answer_kb_out_of_scope=9.0,
+    answer_kb_conversation=9.0,
+    answer_intent_conversation=0.0,
+)
 
 
 def sweep(signals: list[Signals], max_hijack: float) -> list[tuple[dict[str, float], RoutingSettings]]:
@@ -151,6 +159,9 @@ def sweep(signals: list[Signals], max_hijack: float) -> list[tuple[dict[str, flo
                     ask_kb=ask_kb,
                     ask_intent=ask_intent,
                     answer_kb_out_of_scope=answer_kb,
+                    # placed in the second step (conversation_thresholds)
+                    answer_kb_conversation=9.0,
+                    answer_intent_conversation=0.0,
                 )
                 m = simulate(signals, settings)
                 if m["abstain_on_null"] >= baseline["abstain_on_null"] and m["hijacked_requests"] <= max_hijack:
@@ -160,7 +171,34 @@ def sweep(signals: list[Signals], max_hijack: float) -> list[tuple[dict[str, flo
     rows.sort(
         key=lambda r: (-r[0]["top1"], r[0]["asked_questions"], r[0]["hijacked_requests"], -r[1].answer_kb, -r[1].ask_kb)
     )
-    return [strictest_out_of_scope(signals, m, settings) for m, settings in rows[:10]]
+    return [
+        conversation_thresholds(signals, *strictest_out_of_scope(signals, m, settings), max_hijack)
+        for m, settings in rows[:10]
+    ]
+
+
+def conversation_thresholds(
+    signals: list[Signals], metrics: dict[str, float], settings: RoutingSettings, max_hijack: float
+) -> tuple[dict[str, float], RoutingSettings]:
+    """Rule 2's pair for help, suggestion, feedback and goodbye, placed after the others: the
+    best development top-1 with every routed intent together still within ``max_hijack``;
+    among equals, the strictest (highest knowledge-base, lowest intent threshold). Their
+    genuine messages name procedures more often than the other intents' do."""
+    best = (metrics, settings)
+    kb_grid = [round(0.04 + 0.005 * i, 3) for i in range(33)]
+    intent_grid = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995]
+    for answer_kb, answer_intent in itertools.product(reversed(kb_grid), intent_grid):
+        candidate = settings.model_copy(
+            update={"answer_kb_conversation": answer_kb, "answer_intent_conversation": answer_intent}
+        )
+        m = simulate(signals, candidate)
+        if (
+            m["top1"] > best[0]["top1"]
+            and m["hijacked_requests"] <= max_hijack
+            and m["abstain_on_null"] >= metrics["abstain_on_null"]
+        ):
+            best = (m, candidate)
+    return best
 
 
 def strictest_out_of_scope(

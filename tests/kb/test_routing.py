@@ -22,7 +22,14 @@ from knowledge_base.search import IndexHolder
 from knowledge_base.settings import SearchSettings
 from tests.kb.conftest import build_fake
 
-RULE = RoutingSettings(answer_kb=0.10, answer_intent=0.90, ask_kb=0.06, ask_intent=0.999)
+RULE = RoutingSettings(
+    answer_kb=0.10,
+    answer_intent=0.90,
+    ask_kb=0.06,
+    ask_intent=0.999,
+    answer_kb_conversation=0.15,
+    answer_intent_conversation=0.70,
+)
 
 
 # --- the rule ---------------------------------------------------------------------------------
@@ -37,6 +44,12 @@ RULE = RoutingSettings(answer_kb=0.10, answer_intent=0.90, ask_kb=0.06, ask_inte
         ("open_case", 0.50, 0.03, Route.INTENT),  # KB does not recognise a procedure
         ("ask_procedure", 0.50, 0.30, Route.INTENT),  # not a routed intent (the KB answers it anyway)
         ("greet", 0.40, 0.30, Route.INTENT),
+        # help, suggestion, feedback, goodbye: rule 2 with their own thresholds, never asked back
+        ("help", 0.60, 0.16, Route.ANSWER),  # "necesito ayuda con la pensión de mi mamá"
+        ("help", 0.60, 0.12, Route.INTENT),  # enough for open_case, not for help
+        ("suggestion", 0.75, 0.16, Route.INTENT),  # the intent too sure
+        ("feedback", 0.95, 0.12, Route.INTENT),  # would be asked as open_case; a comment is saved
+        ("goodbye", 0.60, 0.16, Route.ANSWER),
     ],
 )
 def test_each_branch_of_the_rule(intent: str, intent_conf: float, kb_conf: float, expected: Route) -> None:
@@ -72,7 +85,9 @@ def install(kb_settings: SearchSettings) -> Iterator[Any]:
     services_module.set_services(None)  # type: ignore[arg-type]
 
 
-def route(text: str, intent: str, confidence: float = 0.8) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def route(
+    text: str, intent: str, confidence: float = 0.8, active_loop: str | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     tracker = Tracker(
         sender_id="test",
         slots={},
@@ -80,7 +95,7 @@ def route(text: str, intent: str, confidence: float = 0.8) -> tuple[list[dict[st
         events=[],
         paused=False,
         followup_action=None,
-        active_loop={},
+        active_loop={"name": active_loop} if active_loop else {},
         latest_action_name="action_listen",
     )
     dispatcher = CollectingDispatcher()
@@ -103,7 +118,11 @@ def test_answer_branch_sends_the_kb_answer(install: Any) -> None:
 
 
 def test_ask_branch_offers_both_readings_as_buttons(install: Any) -> None:
-    install(RoutingSettings(answer_kb=NEVER, answer_intent=0.0, ask_kb=ALWAYS, ask_intent=1.01))
+    install(
+        RoutingSettings(
+            answer_kb=NEVER, answer_intent=0.0, ask_kb=ALWAYS, ask_intent=1.01, answer_kb_conversation=NEVER
+        )
+    )
     messages, slots = route(QUESTION, "open_case")
     [message] = messages
     assert message["response"] == "utter_route_ask_open_case"
@@ -121,12 +140,24 @@ def test_ask_branch_offers_both_readings_as_buttons(install: Any) -> None:
     messages, _ = route(QUESTION, "cancel")
     assert messages[0]["response"] == "utter_route_ask_cancel"
     assert [b["payload"] for b in messages[0]["buttons"]][1] == "/cancel"
+    for intent in ("help", "suggestion", "feedback", "goodbye"):  # never asked back
+        assert route(QUESTION, intent) == ([], {"route": "intent"})
 
 
 def test_intent_branch_says_nothing(install: Any) -> None:
     install(RoutingSettings(answer_kb=NEVER, answer_intent=0.0, ask_kb=NEVER, ask_intent=0.0))
     assert route(QUESTION, "check_case_status") == ([], {"route": "intent"})
     assert route(QUESTION, "out_of_scope") == ([], {"route": "intent"})
+
+
+def test_help_a_suggestion_or_a_comment_inside_a_form_follows_the_intent(install: Any) -> None:
+    # Inside a form they are about the form ("¿y esto para qué es?"), never a procedure question.
+    install(RoutingSettings(answer_kb_conversation=ALWAYS, answer_intent_conversation=1.01))
+    for intent in ("help", "suggestion", "feedback", "goodbye"):
+        assert route(QUESTION, intent, active_loop="open_case_form") == ([], {"route": "intent"})
+    # outside a form the same message is answered
+    assert route(QUESTION, "help")[1]["route"] == "answer"
+    assert route(QUESTION, "feedback")[1]["route"] == "answer"
 
 
 def test_opening_a_case_that_names_a_procedure_answers_first_with_start_one_tap_away(install: Any) -> None:
